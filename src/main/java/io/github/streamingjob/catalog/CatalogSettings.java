@@ -1,0 +1,166 @@
+package io.github.streamingjob.catalog;
+
+import static io.github.streamingjob.config.RuntimeProperties.CATALOG_GROUP;
+
+import io.github.streamingjob.config.Problems;
+import io.github.streamingjob.config.RuntimeProperties;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** Which Iceberg catalog the sink tables live in, from the {@code IcebergCatalog} property group. */
+public final class CatalogSettings {
+  /** The catalogs this job can write to. */
+  public enum Type {
+    /** Amazon S3 Tables through its Iceberg catalog; warehouse = table bucket ARN. */
+    S3TABLES,
+    /** AWS Glue Data Catalog; warehouse = s3:// path. */
+    GLUE,
+    /** Any Iceberg REST catalog (S3 Tables serves one too); needs uri. */
+    REST,
+    /** A directory (local disk, HDFS, s3a://); for local runs and tests. */
+    HADOOP;
+
+    static String names() {
+      return Arrays.stream(values()).map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+    }
+  }
+
+  public static final String S3TABLES_CATALOG_IMPL = "software.amazon.s3tables.iceberg.S3TablesCatalog";
+  public static final String GLUE_CATALOG_IMPL = "org.apache.iceberg.aws.glue.GlueCatalog";
+  public static final String S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO";
+  /** S3 Tables: 1 to 255 lowercase letters, digits and underscores, starting with a letter or digit. */
+  private static final Pattern S3TABLES_NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,254}");
+
+  private final Type type;
+  private final String name;
+  private final String warehouse;
+  private final String namespace;
+  private final String uri;
+  private final Map<String, String> extra;
+
+  private CatalogSettings(Type type, String name, String warehouse, String namespace, String uri,
+      Map<String, String> extra) {
+    this.type = type;
+    this.name = name;
+    this.warehouse = warehouse;
+    this.namespace = namespace;
+    this.uri = uri;
+    this.extra = Map.copyOf(extra);
+  }
+
+  /** Reads and checks the group; problems are recorded, and null returned, when it is unusable. */
+  public static CatalogSettings from(RuntimeProperties props, Problems problems) {
+    String typeText = props.require(CATALOG_GROUP, RuntimeProperties.CATALOG_TYPE, problems);
+    String warehouse = props.require(CATALOG_GROUP, RuntimeProperties.WAREHOUSE, problems);
+    String namespace = props.get(CATALOG_GROUP, RuntimeProperties.NAMESPACE).orElse("streaming");
+    String name = props.get(CATALOG_GROUP, RuntimeProperties.CATALOG_NAME).orElse("iceberg");
+    String uri = props.get(CATALOG_GROUP, RuntimeProperties.URI).orElse(null);
+    Map<String, String> extra = new LinkedHashMap<>();
+    props.group(CATALOG_GROUP).stringPropertyNames().stream()
+        .filter(k -> k.startsWith(RuntimeProperties.CATALOG_PASSTHROUGH)).sorted()
+        .forEach(k -> extra.put(k.substring(RuntimeProperties.CATALOG_PASSTHROUGH.length()),
+            props.group(CATALOG_GROUP).getProperty(k)));
+    if (typeText == null) {
+      return null;
+    }
+    Type type;
+    try {
+      type = Type.valueOf(typeText.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      problems.add(props.at(CATALOG_GROUP).key(RuntimeProperties.CATALOG_TYPE),
+          "'" + typeText + "' is not a catalog type (expected one of: " + Type.names() + ")");
+      return null;
+    }
+    if (type == Type.REST && uri == null) {
+      problems.add(props.at(CATALOG_GROUP).key(RuntimeProperties.URI), "missing: catalog type 'rest' needs the uri");
+    }
+    if (type == Type.S3TABLES && warehouse != null && !warehouse.startsWith("arn:")) {
+      problems.add(props.at(CATALOG_GROUP).key(RuntimeProperties.WAREHOUSE),
+          "'" + warehouse + "' is not a table bucket ARN (arn:aws:s3tables:<region>:<account>:bucket/<name>)");
+    }
+    if (type == Type.S3TABLES) {
+      checkS3TablesName("namespace", namespace, props.at(CATALOG_GROUP).key(RuntimeProperties.NAMESPACE), problems);
+    }
+    return warehouse == null ? null : new CatalogSettings(type, name, warehouse, namespace, uri, extra);
+  }
+
+  /** S3 Tables refuses other names at create time; say so before deploying. */
+  public static void checkS3TablesName(String what, String value, Problems.At at, Problems problems) {
+    if (!S3TABLES_NAME.matcher(value).matches()) {
+      problems.add(at, "'" + value + "' is not a valid S3 Tables " + what
+          + " name (lowercase letters, digits and underscores, starting with a letter or digit)");
+    }
+  }
+
+  public Type type() {
+    return type;
+  }
+
+  /** The Flink catalog name the sink tables are addressed under. */
+  public String name() {
+    return name;
+  }
+
+  public String warehouse() {
+    return warehouse;
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  /** Properties for Iceberg's {@code FlinkCatalogFactory}: one switch on the catalog type. */
+  public Map<String, String> flinkCatalogProperties() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("type", "iceberg");
+    switch (type) {
+      case S3TABLES:
+        p.put("catalog-impl", S3TABLES_CATALOG_IMPL);
+        break;
+      case GLUE:
+        p.put("catalog-impl", GLUE_CATALOG_IMPL);
+        p.put("io-impl", S3_FILE_IO);
+        break;
+      case REST:
+        p.put("catalog-type", "rest");
+        p.put("uri", uri);
+        break;
+      case HADOOP:
+        p.put("catalog-type", "hadoop");
+        break;
+      default:
+        throw new IllegalStateException("unhandled catalog type " + type);
+    }
+    p.put("warehouse", warehouse);
+    p.put("default-database", namespace);
+    p.putAll(extra);
+    return p;
+  }
+
+  /** The classes this catalog type loads at run time; {@code --validate} checks the JAR has them. */
+  public List<String> requiredClasses() {
+    switch (type) {
+      case S3TABLES:
+        return List.of(S3TABLES_CATALOG_IMPL, S3_FILE_IO, "software.amazon.awssdk.services.s3tables.S3TablesClient",
+            "software.amazon.awssdk.services.s3.S3Client");
+      case GLUE:
+        return List.of(GLUE_CATALOG_IMPL, S3_FILE_IO, "software.amazon.awssdk.services.glue.GlueClient",
+            "software.amazon.awssdk.services.s3.S3Client");
+      case REST:
+        return List.of("org.apache.iceberg.rest.RESTCatalog");
+      default:
+        return List.of("org.apache.iceberg.hadoop.HadoopCatalog");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "CatalogSettings{type=" + type + ", name=" + name + ", warehouse=" + warehouse + ", namespace="
+        + namespace + (uri == null ? "" : ", uri=" + uri) + ", extra keys=" + extra.keySet() + "}";
+  }
+}

@@ -1,0 +1,544 @@
+package io.github.streamingjob.config;
+
+import io.github.streamingjob.config.Problems.At;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.table.api.ValidationException;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.LogicalTypeRoot;
+import org.apache.flink.table.types.logical.UnresolvedUserDefinedType;
+import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
+import org.apache.flink.util.TimeUtils;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Loads topics.yaml and transformations.yaml into a {@link JobConfig}. YAML is read with SnakeYAML's
+ * safe constructor (standard tags only) under limits, and every problem in both files is collected
+ * before failing, each naming the file, the entry and the key.
+ */
+public final class ConfigLoader {
+  public static final String TOPICS_FILE = "topics.yaml";
+  public static final String TRANSFORMATIONS_FILE = "transformations.yaml";
+  /** Where the bundled config lives inside the JAR (MSF has nothing but the JAR). */
+  public static final String CLASSPATH_DIR = "config/";
+
+  // topics.yaml keys, as the seed spells them, plus the documented extensions.
+  static final String TOPICS = "topics";
+  static final String ENABLED = "enabled";
+  static final String TOPIC = "topic";
+  static final String KAFKA_GROUP_ID = "kafka_group_id";
+  static final String SCAN_MODE = "scan_mode";
+  static final String SCAN_TIMESTAMP_MS = "scan_timestamp_ms";
+  static final String FORMAT = "format";
+  static final String FORMAT_OPTIONS = "format_options";
+  static final String SOURCE_SCHEMA = "source_schema";
+  static final String WATERMARK = "watermark";
+  static final String SINK = "sink";
+  static final String TRANSFORMATION = "transformation";
+  static final String KAFKA_PROPERTIES = "kafka_properties";
+  static final List<String> TOPIC_KEYS = List.of(ENABLED, TOPIC, KAFKA_GROUP_ID, SCAN_MODE, SCAN_TIMESTAMP_MS,
+      FORMAT, FORMAT_OPTIONS, SOURCE_SCHEMA, WATERMARK, SINK, TRANSFORMATION, KAFKA_PROPERTIES);
+
+  static final String NAME = "name";
+  static final String TYPE = "type";
+  static final String EXPRESSION = "expression";
+  static final String COLUMN = "column";
+  static final String DELAY = "delay";
+  static final String TABLE_NAME = "table_name";
+  static final String SCHEMA = "schema";
+  static final String PARTITION_BY = "partition_by";
+  static final String PRIMARY_KEY = "primary_key";
+  static final String PROPERTIES = "properties";
+  static final List<String> SINK_KEYS = List.of(TABLE_NAME, SCHEMA, PARTITION_BY, PRIMARY_KEY, PROPERTIES);
+
+  // transformations.yaml keys.
+  static final String TRANSFORMATIONS = "transformations";
+  static final String CLASS = "class";
+  static final String MODULE = "module";
+  static final String DESCRIPTION = "description";
+
+  public static final List<String> FORMATS = List.of("json", "csv", "avro", "raw");
+  /** Set by the job from the runtime properties; setting them per topic would be ambiguous. */
+  static final Set<String> RESERVED_KAFKA_PROPERTIES =
+      Set.of("bootstrap.servers", "group.id", "security.protocol", "sasl.mechanism", "sasl.jaas.config",
+          "sasl.client.callback.handler.class");
+  private static final List<String> TYPE_NAMES = List.of("CHAR", "VARCHAR", "STRING", "BOOLEAN", "BINARY",
+      "VARBINARY", "BYTES", "DECIMAL", "TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE",
+      "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_LTZ", "ARRAY", "MAP", "MULTISET", "ROW");
+
+  private static final int MAX_FILE_CHARS = 1_000_000;
+
+  private ConfigLoader() {}
+
+  /** Loads both files from a directory on disk. */
+  public static JobConfig load(Path dir) {
+    return parse(read(dir.resolve(TOPICS_FILE)), read(dir.resolve(TRANSFORMATIONS_FILE)));
+  }
+
+  /** Loads the config bundled in the JAR under {@value #CLASSPATH_DIR}. */
+  public static JobConfig loadFromClasspath() {
+    return parse(readResource(CLASSPATH_DIR + TOPICS_FILE), readResource(CLASSPATH_DIR + TRANSFORMATIONS_FILE));
+  }
+
+  /** Parses both files' contents; the file names are used in messages. */
+  public static JobConfig parse(String topicsYaml, String transformationsYaml) {
+    Problems problems = new Problems();
+    Map<String, TransformationDef> transformations =
+        parseTransformations(At.file(TRANSFORMATIONS_FILE), transformationsYaml, problems);
+    List<TopicDef> topics = parseTopics(At.file(TOPICS_FILE), topicsYaml, problems);
+    crossCheck(topics, transformations, problems);
+    problems.throwIfAny();
+    return new JobConfig(topics, transformations);
+  }
+
+  private static String read(Path file) {
+    try {
+      if (Files.size(file) > MAX_FILE_CHARS) {
+        throw new ConfigException(file + ": larger than " + MAX_FILE_CHARS + " bytes; not a config file?");
+      }
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new ConfigException(file + ": file not found");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot be read: " + e.getMessage());
+    }
+  }
+
+  private static String readResource(String name) {
+    try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(name)) {
+      if (in == null) {
+        throw new ConfigException("classpath:" + name + ": not found in the JAR");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException("classpath:" + name + ": cannot be read: " + e.getMessage());
+    }
+  }
+
+  /** Safe YAML: standard tags only (no Java classes), bounded aliases, size and depth; no duplicate keys. */
+  static Object loadYaml(At at, String text, Problems problems) {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    options.setMaxAliasesForCollections(20);
+    options.setAllowRecursiveKeys(false);
+    options.setNestingDepthLimit(20);
+    options.setCodePointLimit(MAX_FILE_CHARS);
+    try {
+      Object doc = new Yaml(new SafeConstructor(options)).load(text);
+      if (doc == null) {
+        problems.add(at, "the file is empty");
+      }
+      return doc;
+    } catch (YAMLException e) {
+      problems.add(at, "not valid YAML: " + firstLine(e.getMessage()));
+      return null;
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "unknown error";
+    }
+    return s.replace('\n', ' ').replaceAll("\\s+", " ").trim();
+  }
+
+  private static Map<String, TransformationDef> parseTransformations(At file, String text, Problems problems) {
+    Map<String, TransformationDef> result = new LinkedHashMap<>();
+    Map<String, Object> root = asMap(loadYaml(file, text, problems), file, problems, "a mapping with key 'transformations'");
+    if (root == null) {
+      return result;
+    }
+    checkKeys(root, List.of(TRANSFORMATIONS), file, problems);
+    Map<String, Object> entries = asMap(required(root, TRANSFORMATIONS, file, problems), file.key(TRANSFORMATIONS),
+        problems, "a mapping of transformation names to {class, module, description}");
+    if (entries == null) {
+      return result;
+    }
+    for (Map.Entry<String, Object> e : entries.entrySet()) {
+      At at = file.entry("transformation", e.getKey());
+      Map<String, Object> m = asMap(e.getValue(), at, problems, "a mapping with keys class, module, description");
+      if (m == null) {
+        continue;
+      }
+      checkKeys(m, List.of(CLASS, MODULE, DESCRIPTION), at, problems);
+      String cls = string(required(m, CLASS, at, problems), at.key(CLASS), problems);
+      String module = string(m.get(MODULE), at.key(MODULE), problems);
+      String description = string(m.get(DESCRIPTION), at.key(DESCRIPTION), problems);
+      if (cls != null && !cls.matches("[\\w$.]+")) {
+        problems.add(at.key(CLASS), "'" + cls + "' is not a Java class name");
+      } else if (module != null && !module.matches("[\\w.]+")) {
+        problems.add(at.key(MODULE), "'" + module + "' is not a Java package name");
+      } else if (cls != null) {
+        result.put(e.getKey(), new TransformationDef(e.getKey(), cls, module, description));
+      }
+    }
+    return result;
+  }
+
+  private static List<TopicDef> parseTopics(At file, String text, Problems problems) {
+    List<TopicDef> result = new ArrayList<>();
+    Map<String, Object> root = asMap(loadYaml(file, text, problems), file, problems, "a mapping with key 'topics'");
+    if (root == null) {
+      return result;
+    }
+    checkKeys(root, List.of(TOPICS), file, problems);
+    Map<String, Object> entries =
+        asMap(required(root, TOPICS, file, problems), file.key(TOPICS), problems, "a mapping of topic names");
+    if (entries == null) {
+      return result;
+    }
+    for (Map.Entry<String, Object> e : entries.entrySet()) {
+      TopicDef topic = parseTopic(file.entry("topic", e.getKey()), e.getKey(), e.getValue(), problems);
+      if (topic != null) {
+        result.add(topic);
+      }
+    }
+    return result;
+  }
+
+  private static TopicDef parseTopic(At at, String name, Object value, Problems problems) {
+    int before = problems.messages().size();
+    Map<String, Object> m = asMap(value, at, problems, "a mapping of topic settings");
+    if (m == null) {
+      return null;
+    }
+    checkKeys(m, TOPIC_KEYS, at, problems);
+    TopicDef.Builder b = TopicDef.builder(name);
+    Object enabled = m.get(ENABLED);
+    if (enabled != null && !(enabled instanceof Boolean)) {
+      problems.add(at.key(ENABLED), "'" + enabled + "' is not a boolean (expected true or false)");
+    } else if (enabled != null) {
+      b.enabled((Boolean) enabled);
+    }
+    b.topic(nonEmpty(string(m.get(TOPIC), at.key(TOPIC), problems), at.key(TOPIC), problems));
+    b.kafkaGroupId(nonEmpty(string(required(m, KAFKA_GROUP_ID, at, problems), at.key(KAFKA_GROUP_ID), problems),
+        at.key(KAFKA_GROUP_ID), problems));
+    String scanMode = string(m.get(SCAN_MODE), at.key(SCAN_MODE), problems);
+    if (scanMode != null) {
+      ScanMode.of(scanMode).ifPresentOrElse(b::scanMode, () -> problems.add(at.key(SCAN_MODE),
+          "'" + scanMode + "' is not a scan mode (expected one of " + ScanMode.names() + ")"
+              + Problems.didYouMean(scanMode, ScanMode.names())));
+    }
+    Object ts = m.get(SCAN_TIMESTAMP_MS);
+    if (ts != null) {
+      if (ts instanceof Number) {
+        b.startupTimestampMillis(((Number) ts).longValue());
+      } else {
+        problems.add(at.key(SCAN_TIMESTAMP_MS), "'" + ts + "' is not a number (epoch milliseconds)");
+      }
+    }
+    if (ScanMode.TIMESTAMP.value().equals(scanMode) && ts == null) {
+      problems.add(at.key(SCAN_TIMESTAMP_MS), "missing: scan_mode 'timestamp' needs the start time in epoch ms");
+    }
+    String format = string(m.get(FORMAT), at.key(FORMAT), problems);
+    if (format != null) {
+      if (FORMATS.contains(format)) {
+        b.format(format);
+      } else {
+        problems.add(at.key(FORMAT), "'" + format + "' is not a supported format (expected one of " + FORMATS + ")"
+            + Problems.didYouMean(format, FORMATS));
+      }
+    }
+    b.formatOptions(stringMap(m.get(FORMAT_OPTIONS), at.key(FORMAT_OPTIONS), problems));
+    Map<String, String> kafkaProps = stringMap(m.get(KAFKA_PROPERTIES), at.key(KAFKA_PROPERTIES), problems);
+    for (String k : kafkaProps.keySet()) {
+      if (RESERVED_KAFKA_PROPERTIES.contains(k)) {
+        problems.add(at.key(KAFKA_PROPERTIES).key(k),
+            "is set by the job from the runtime properties (Kafka group), not per topic");
+      }
+    }
+    b.kafkaProperties(kafkaProps);
+    List<ColumnDef> source = columns(required(m, SOURCE_SCHEMA, at, problems), at.key(SOURCE_SCHEMA), true, problems);
+    b.sourceSchema(source);
+    if (m.get(WATERMARK) != null) {
+      b.watermark(watermark(m.get(WATERMARK), at.key(WATERMARK), source, problems));
+    }
+    if ("raw".equals(format) && source.stream().filter(c -> !c.isComputed()).count() != 1) {
+      problems.add(at.key(SOURCE_SCHEMA), "format 'raw' reads the whole message into exactly one column");
+    }
+    SinkDef sink = sink(required(m, SINK, at, problems), at.key(SINK), problems);
+    b.sink(sink);
+    b.transformation(nonEmpty(string(required(m, TRANSFORMATION, at, problems), at.key(TRANSFORMATION), problems),
+        at.key(TRANSFORMATION), problems));
+    return problems.messages().size() == before ? b.build() : null;
+  }
+
+  private static WatermarkDef watermark(Object value, At at, List<ColumnDef> source, Problems problems) {
+    Map<String, Object> m = asMap(value, at, problems, "a mapping with keys column, delay");
+    if (m == null) {
+      return null;
+    }
+    checkKeys(m, List.of(COLUMN, DELAY), at, problems);
+    String column = string(required(m, COLUMN, at, problems), at.key(COLUMN), problems);
+    String delayText = string(m.getOrDefault(DELAY, "0 s"), at.key(DELAY), problems);
+    if (column == null || delayText == null) {
+      return null;
+    }
+    if (source.stream().noneMatch(c -> c.name().equals(column))) {
+      problems.add(at.key(COLUMN), "'" + column + "' is not a column of source_schema");
+    }
+    try {
+      Duration delay = TimeUtils.parseDuration(delayText);
+      return new WatermarkDef(column, delay);
+    } catch (IllegalArgumentException e) {
+      problems.add(at.key(DELAY), "'" + delayText + "' is not a duration (e.g. '5 s', '500 ms', '1 min')");
+      return null;
+    }
+  }
+
+  private static SinkDef sink(Object value, At at, Problems problems) {
+    Map<String, Object> m = asMap(value, at, problems, "a mapping with keys table_name, schema");
+    if (m == null) {
+      return null;
+    }
+    checkKeys(m, SINK_KEYS, at, problems);
+    String table = nonEmpty(string(required(m, TABLE_NAME, at, problems), at.key(TABLE_NAME), problems),
+        at.key(TABLE_NAME), problems);
+    List<ColumnDef> schema = columns(required(m, SCHEMA, at, problems), at.key(SCHEMA), false, problems);
+    List<String> names = new ArrayList<>();
+    schema.forEach(c -> names.add(c.name()));
+    List<PartitionField> partitions = new ArrayList<>();
+    List<String> partitionTexts = stringList(m.get(PARTITION_BY), at.key(PARTITION_BY), problems);
+    for (int i = 0; i < partitionTexts.size(); i++) {
+      try {
+        PartitionField p = PartitionField.parse(partitionTexts.get(i));
+        if (!names.isEmpty() && !names.contains(p.column())) {
+          problems.add(at.key(PARTITION_BY).index(i), "'" + p.column() + "' is not a column of sink.schema"
+              + Problems.didYouMean(p.column(), names));
+        }
+        partitions.add(p);
+      } catch (IllegalArgumentException e) {
+        problems.add(at.key(PARTITION_BY).index(i), e.getMessage());
+      }
+    }
+    List<String> primaryKey = stringList(m.get(PRIMARY_KEY), at.key(PRIMARY_KEY), problems);
+    for (String k : primaryKey) {
+      if (!names.isEmpty() && !names.contains(k)) {
+        problems.add(at.key(PRIMARY_KEY), "'" + k + "' is not a column of sink.schema" + Problems.didYouMean(k, names));
+      }
+    }
+    Map<String, String> properties = stringMap(m.get(PROPERTIES), at.key(PROPERTIES), problems);
+    if (table == null) {
+      return null;
+    }
+    return new SinkDef(table, schema, partitions, primaryKey, properties);
+  }
+
+  private static List<ColumnDef> columns(Object value, At at, boolean allowComputed, Problems problems) {
+    List<ColumnDef> result = new ArrayList<>();
+    if (value == null) {
+      return result;
+    }
+    if (!(value instanceof List)) {
+      problems.add(at, "expected a list of columns ('- name: ..., type: ...'), got " + describe(value)
+          + (value instanceof Map ? "; perhaps you missed a dash prefix '-'?" : ""));
+      return result;
+    }
+    List<?> list = (List<?>) value;
+    if (list.isEmpty()) {
+      problems.add(at, "the list of columns is empty");
+    }
+    Set<String> seen = new java.util.HashSet<>();
+    List<String> allowed = allowComputed ? List.of(NAME, TYPE, EXPRESSION) : List.of(NAME, TYPE);
+    for (int i = 0; i < list.size(); i++) {
+      At col = at.index(i);
+      Map<String, Object> m = asMap(list.get(i), col, problems, "a mapping with keys " + allowed);
+      if (m == null) {
+        continue;
+      }
+      checkKeys(m, allowed, col, problems);
+      String name = nonEmpty(string(required(m, NAME, col, problems), col.key(NAME), problems), col.key(NAME), problems);
+      if (name != null && !seen.add(name)) {
+        problems.add(col.key(NAME), "duplicate column '" + name + "'");
+      }
+      String expression = allowComputed ? string(m.get(EXPRESSION), col.key(EXPRESSION), problems) : null;
+      if (expression != null) {
+        if (m.containsKey(TYPE)) {
+          problems.add(col, "a computed column has 'expression' or 'type', not both (Flink derives its type)");
+        } else if (name != null) {
+          result.add(ColumnDef.computed(name, expression));
+        }
+        continue;
+      }
+      String typeText = string(required(m, TYPE, col, problems), col.key(TYPE), problems);
+      LogicalType type = typeText == null ? null : parseType(typeText, col.key(TYPE), problems);
+      if (name != null && type != null) {
+        result.add(ColumnDef.physical(name, type));
+      }
+    }
+    return result;
+  }
+
+  /** Flink's own type parser; it turns unknown names into unresolved user types, which we reject. */
+  static LogicalType parseType(String text, At at, Problems problems) {
+    try {
+      LogicalType type = LogicalTypeParser.parse(text, ConfigLoader.class.getClassLoader());
+      String unresolved = firstUnresolved(type);
+      if (unresolved != null) {
+        problems.add(at, "'" + text + "' is not a Flink SQL type: unknown type '" + unresolved + "'"
+            + Problems.didYouMean(unresolved, TYPE_NAMES));
+        return null;
+      }
+      return type;
+    } catch (ValidationException e) {
+      String cause = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+      problems.add(at, "'" + text + "' is not a Flink SQL type: " + firstLine(cause));
+      return null;
+    }
+  }
+
+  private static String firstUnresolved(LogicalType type) {
+    if (type instanceof UnresolvedUserDefinedType) {
+      return ((UnresolvedUserDefinedType) type).getUnresolvedIdentifier().getObjectName();
+    }
+    if (type.is(LogicalTypeRoot.DISTINCT_TYPE) || type.is(LogicalTypeRoot.STRUCTURED_TYPE)) {
+      return type.asSummaryString();
+    }
+    for (LogicalType child : type.getChildren()) {
+      String u = firstUnresolved(child);
+      if (u != null) {
+        return u;
+      }
+    }
+    return null;
+  }
+
+  private static void crossCheck(List<TopicDef> topics, Map<String, TransformationDef> transformations,
+      Problems problems) {
+    Map<String, String> tableOwners = new LinkedHashMap<>();
+    At file = At.file(TOPICS_FILE);
+    for (TopicDef t : topics) {
+      if (!t.enabled()) {
+        continue;
+      }
+      At at = file.entry("topic", t.name());
+      if (!transformations.containsKey(t.transformation())) {
+        problems.add(at.key(TRANSFORMATION), "'" + t.transformation() + "' is not registered in "
+            + TRANSFORMATIONS_FILE + Problems.didYouMean(t.transformation(), transformations.keySet())
+            + " (registered: " + transformations.keySet() + ")");
+      }
+      String table = t.sink().tableName().toLowerCase(java.util.Locale.ROOT);
+      String owner = tableOwners.putIfAbsent(table, t.name());
+      if (owner != null) {
+        problems.add(at.key(SINK).key(TABLE_NAME), "table '" + t.sink().tableName()
+            + "' is already written by topic '" + owner + "' (each enabled topic needs its own sink table)");
+      }
+    }
+  }
+
+  // ---- small typed readers; each records a problem and returns null/empty on bad input ----
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object value, At at, Problems problems, String expected) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Map) {
+      Map<Object, Object> raw = (Map<Object, Object>) value;
+      Map<String, Object> m = new LinkedHashMap<>();
+      for (Map.Entry<Object, Object> e : raw.entrySet()) {
+        m.put(String.valueOf(e.getKey()), e.getValue());
+      }
+      return m;
+    }
+    problems.add(at, "expected " + expected + ", got " + describe(value)
+        + (value instanceof List ? " (remove the dash prefix '-'?)" : ""));
+    return null;
+  }
+
+  private static Object required(Map<String, Object> m, String key, At at, Problems problems) {
+    Object v = m.get(key);
+    if (v == null) {
+      problems.add(at.key(key), m.containsKey(key) ? "has no value (required)" : "missing (required)");
+    }
+    return v;
+  }
+
+  private static void checkKeys(Map<String, Object> m, List<String> allowed, At at, Problems problems) {
+    for (String key : m.keySet()) {
+      if (!allowed.contains(key)) {
+        problems.add(at.key(key), "unknown key" + Problems.didYouMean(key, allowed) + " (allowed: " + allowed + ")");
+      }
+    }
+  }
+
+  private static String string(Object value, At at, Problems problems) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof String || value instanceof Number) {
+      return value.toString();
+    }
+    problems.add(at, "expected a string, got " + describe(value));
+    return null;
+  }
+
+  private static String nonEmpty(String value, At at, Problems problems) {
+    if (value != null && value.isBlank()) {
+      problems.add(at, "is empty");
+      return null;
+    }
+    return value;
+  }
+
+  private static List<String> stringList(Object value, At at, Problems problems) {
+    List<String> result = new ArrayList<>();
+    if (value == null) {
+      return result;
+    }
+    if (!(value instanceof List)) {
+      problems.add(at, "expected a list, got " + describe(value));
+      return result;
+    }
+    List<?> list = (List<?>) value;
+    for (int i = 0; i < list.size(); i++) {
+      String s = string(list.get(i), at.index(i), problems);
+      if (s != null) {
+        result.add(s);
+      }
+    }
+    return result;
+  }
+
+  private static Map<String, String> stringMap(Object value, At at, Problems problems) {
+    Map<String, String> result = new LinkedHashMap<>();
+    Map<String, Object> m = asMap(value, at, problems, "a mapping of names to values");
+    if (m == null) {
+      return result;
+    }
+    for (Map.Entry<String, Object> e : m.entrySet()) {
+      Object v = e.getValue();
+      if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+        result.put(e.getKey(), v.toString());
+      } else {
+        problems.add(at.key(e.getKey()), "expected a single value, got " + describe(v));
+      }
+    }
+    return result;
+  }
+
+  private static String describe(Object v) {
+    if (v == null) {
+      return "nothing";
+    }
+    if (v instanceof Map) {
+      return "a mapping";
+    }
+    if (v instanceof List) {
+      return "a list";
+    }
+    return "'" + v + "'";
+  }
+}

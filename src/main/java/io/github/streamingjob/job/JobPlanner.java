@@ -1,0 +1,171 @@
+package io.github.streamingjob.job;
+
+import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.config.ConfigLoader;
+import io.github.streamingjob.config.JobConfig;
+import io.github.streamingjob.config.Problems;
+import io.github.streamingjob.config.Problems.At;
+import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.sink.IcebergSinkTable;
+import io.github.streamingjob.source.KafkaSettings;
+import io.github.streamingjob.source.KafkaSourceTable;
+import io.github.streamingjob.transform.BaseTransformer;
+import io.github.streamingjob.transform.TransformerRegistry;
+import io.github.streamingjob.util.Sql;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.table.api.StatementSet;
+import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.catalog.ResolvedSchema;
+
+/**
+ * Turns the configuration into pipelines: registers each topic's Kafka source table, instantiates its
+ * transformer, and checks the SELECT against {@code sink.schema}, all without connecting anywhere.
+ * Every problem of every topic is collected before anything is created or submitted.
+ */
+public final class JobPlanner {
+  private final TableEnvironment tableEnv;
+  private final KafkaSettings kafka;
+  private final CatalogSettings catalog;
+  private final Secrets secrets;
+
+  public JobPlanner(TableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog) {
+    this.tableEnv = tableEnv;
+    this.kafka = kafka;
+    this.catalog = catalog;
+    this.secrets = new Secrets(kafka.secrets());
+  }
+
+  /** Source tables registered, transformers created, queries planned; throws on any problem. */
+  public List<Pipeline> plan(JobConfig config, List<TopicDef> topics) {
+    Problems problems = new Problems();
+    TransformerRegistry registry = new TransformerRegistry(Thread.currentThread().getContextClassLoader());
+    List<Pipeline> pipelines = new ArrayList<>();
+    for (TopicDef topic : topics) {
+      At at = At.file(ConfigLoader.TOPICS_FILE).entry("topic", topic.name());
+      if (catalog.type() == CatalogSettings.Type.S3TABLES) {
+        CatalogSettings.checkS3TablesName("table", topic.sink().tableName(), at.key("sink.table_name"), problems);
+      }
+      BaseTransformer transformer =
+          registry.create(config.transformations().get(topic.transformation()), topic, problems);
+      try {
+        execute(KafkaSourceTable.ddl(topic, kafka, false));
+      } catch (RuntimeException e) {
+        problems.add(at.key("source_schema"), "the Kafka source table is invalid: " + rootMessage(e));
+        continue;
+      }
+      if (transformer == null) {
+        continue;
+      }
+      String sourceTable = Sql.ident(KafkaSourceTable.tableName(topic));
+      String select;
+      try {
+        select = stripSemicolon(transformer.getTransformationSql(sourceTable));
+      } catch (RuntimeException e) {
+        problems.add(at.key("transformation"), transformer.getClass().getName()
+            + ".getTransformationSql failed: " + e);
+        continue;
+      }
+      if (select == null || select.isBlank()) {
+        problems.add(at.key("transformation"), transformer.getClass().getName() + " returned no SQL");
+        continue;
+      }
+      ResolvedSchema output;
+      try {
+        output = tableEnv.sqlQuery(select).getResolvedSchema();
+      } catch (RuntimeException e) {
+        problems.add(at.key("transformation"), "the SQL of " + transformer.getClass().getSimpleName()
+            + " is invalid: " + rootMessage(e));
+        continue;
+      }
+      SchemaCheck.compare(topic.sink(), output).ifPresent(m -> problems.add(at.key("sink.schema"), m));
+      pipelines.add(new Pipeline(topic, transformer, sourceTable, select));
+    }
+    problems.throwIfAny();
+    return pipelines;
+  }
+
+  /**
+   * Plans every INSERT against stand-in sink tables with the YAML sink schema (Flink's blackhole
+   * connector), so the whole job is checked by the planner without a catalog. Returns the plan.
+   */
+  public String explainAgainstStandInSinks(List<Pipeline> pipelines) {
+    StatementSet set = tableEnv.createStatementSet();
+    for (Pipeline p : pipelines) {
+      String name = Sql.ident("validate_sink_" + p.topic().sink().tableName());
+      execute(standInSinkDdl(name, p));
+      set.addInsertSql(p.insertInto(name));
+    }
+    try {
+      return set.explain();
+    } catch (RuntimeException e) {
+      throw secrets.redact(e);
+    }
+  }
+
+  /** The job's StatementSet: every pipeline's INSERT into its Iceberg table, submitted as ONE job. */
+  public StatementSet statementSet(List<Pipeline> pipelines) {
+    StatementSet set = tableEnv.createStatementSet();
+    for (Pipeline p : pipelines) {
+      set.addInsertSql(p.insertInto(sinkName(p.topic())));
+    }
+    return set;
+  }
+
+  /** {@code `catalog`.`namespace`.`table`}. */
+  public String sinkName(TopicDef topic) {
+    return Sql.path(catalog.name(), catalog.namespace(), topic.sink().tableName());
+  }
+
+  /** What {@code --validate} prints for a pipeline: source DDL (secrets hidden), sink table, INSERT. */
+  public String describe(Pipeline p) {
+    TopicDef t = p.topic();
+    return "== topic '" + t.name() + "' (Kafka topic '" + t.topic() + "') -> " + sinkName(t) + "\n"
+        + "-- transformation '" + t.transformation() + "': " + p.transformer().getClass().getName()
+        + " (" + p.transformer().getDescription() + ")\n"
+        + "-- source\n" + KafkaSourceTable.ddl(t, kafka, true) + ";\n"
+        + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), t.sink()) + ";\n"
+        + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n";
+  }
+
+  private static String standInSinkDdl(String name, Pipeline p) {
+    List<String> cols = new ArrayList<>();
+    p.topic().sink().schema().forEach(c -> cols.add("  " + Sql.ident(c.name()) + " "
+        + c.type().orElseThrow().asSerializableString()));
+    if (!p.topic().sink().primaryKey().isEmpty()) {
+      cols.add("  PRIMARY KEY (" + Sql.identList(p.topic().sink().primaryKey()) + ") NOT ENFORCED");
+    }
+    return "CREATE TEMPORARY TABLE " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = 'blackhole')";
+  }
+
+  private void execute(String sql) {
+    try {
+      tableEnv.executeSql(sql);
+    } catch (RuntimeException e) {
+      throw secrets.redact(e);
+    }
+  }
+
+  private String rootMessage(Throwable e) {
+    Throwable t = e;
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      if (t.getMessage() != null && !sb.toString().contains(t.getMessage())) {
+        sb.append(": ").append(t.getMessage());
+      }
+    }
+    return secrets.redact(sb.toString().replaceAll("\\s+", " ").trim());
+  }
+
+  private static String stripSemicolon(String sql) {
+    if (sql == null) {
+      return null;
+    }
+    String s = sql.trim();
+    while (s.endsWith(";")) {
+      s = s.substring(0, s.length() - 1).trim();
+    }
+    return s;
+  }
+}

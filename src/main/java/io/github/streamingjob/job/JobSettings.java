@@ -1,0 +1,69 @@
+package io.github.streamingjob.job;
+
+import static io.github.streamingjob.config.RuntimeProperties.JOB_GROUP;
+
+import io.github.streamingjob.config.Problems;
+import io.github.streamingjob.config.RuntimeProperties;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+
+/** Job-wide settings from the {@code Job} property group. */
+public final class JobSettings {
+  private final Path configDir;
+  private final List<String> topics;
+  private final Integer parallelism;
+  private final Duration checkpointInterval;
+  private final ZoneId timeZone;
+
+  private JobSettings(Path configDir, List<String> topics, Integer parallelism, Duration checkpointInterval,
+      ZoneId timeZone) {
+    this.configDir = configDir;
+    this.topics = List.copyOf(topics);
+    this.parallelism = parallelism;
+    this.checkpointInterval = checkpointInterval;
+    this.timeZone = timeZone;
+  }
+
+  public static JobSettings from(RuntimeProperties props, Problems problems) {
+    Path dir = props.get(JOB_GROUP, RuntimeProperties.CONFIG_DIR).map(Path::of).orElse(null);
+    Integer parallelism = props.getInt(JOB_GROUP, RuntimeProperties.PARALLELISM, problems).orElse(null);
+    if (parallelism != null && parallelism < 1) {
+      problems.add(props.at(JOB_GROUP).key(RuntimeProperties.PARALLELISM), "must be at least 1");
+    }
+    Duration checkpoint = props.getDuration(JOB_GROUP, RuntimeProperties.CHECKPOINT_INTERVAL, problems).orElse(null);
+    String zone = props.get(JOB_GROUP, RuntimeProperties.LOCAL_TIME_ZONE).orElse("UTC");
+    ZoneId zoneId = ZoneId.of("UTC");
+    try {
+      zoneId = ZoneId.of(zone);
+    } catch (java.time.DateTimeException e) {
+      problems.add(props.at(JOB_GROUP).key(RuntimeProperties.LOCAL_TIME_ZONE), "'" + zone + "' is not a time zone");
+    }
+    return new JobSettings(dir, props.getList(JOB_GROUP, RuntimeProperties.TOPICS), parallelism, checkpoint, zoneId);
+  }
+
+  public Optional<Path> configDir() {
+    return Optional.ofNullable(configDir);
+  }
+
+  /** If not empty, only these topics run (they must exist in topics.yaml), whatever their {@code enabled}. */
+  public List<String> topics() {
+    return topics;
+  }
+
+  public Optional<Integer> parallelism() {
+    return Optional.ofNullable(parallelism);
+  }
+
+  /** Set for local runs and self-managed clusters; MSF configures checkpoints itself. */
+  public Optional<Duration> checkpointInterval() {
+    return Optional.ofNullable(checkpointInterval);
+  }
+
+  /** {@code table.local-time-zone}; UTC unless set, so TIMESTAMP_LTZ to TIMESTAMP never depends on the host. */
+  public ZoneId timeZone() {
+    return timeZone;
+  }
+}

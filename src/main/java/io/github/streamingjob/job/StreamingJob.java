@@ -1,0 +1,183 @@
+package io.github.streamingjob.job;
+
+import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.catalog.IcebergCatalogs;
+import io.github.streamingjob.config.ConfigException;
+import io.github.streamingjob.config.ConfigLoader;
+import io.github.streamingjob.config.JobConfig;
+import io.github.streamingjob.config.Problems;
+import io.github.streamingjob.config.RuntimeProperties;
+import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.sink.SinkTables;
+import io.github.streamingjob.source.KafkaSettings;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The job: YAML topics, Kafka source tables, transformers, Iceberg sink tables, and every INSERT in
+ * one StatementSet, submitted as one Flink job. With {@code --validate} it plans and prints it all
+ * and connects to nothing.
+ */
+public final class StreamingJob {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamingJob.class);
+
+  private StreamingJob() {}
+
+  public static void main(String[] args) throws Exception {
+    CliArgs cli;
+    try {
+      cli = CliArgs.parse(args);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    if (cli.validate()) {
+      System.exit(validate(cli, env) ? 0 : 1);
+    }
+    TableResult result = run(cli, env, JobSources.fromArgs(cli));
+    if (env instanceof LocalStreamEnvironment) {
+      result.await(); // a plain `java -jar` run would otherwise exit while the job runs
+    }
+  }
+
+  /** Plans and checks everything and prints it; true when the job is valid. */
+  public static boolean validate(CliArgs cli, StreamExecutionEnvironment env) {
+    long start = System.nanoTime();
+    try {
+      Assembly job = Assembly.of(cli, env, JobSources.fromArgs(cli));
+      job.pipelines.forEach(p -> System.out.println(job.planner.describe(p)));
+      job.planner.explainAgainstStandInSinks(job.pipelines);
+      job.settings.checkRequiredClasses();
+      System.out.printf("OK: %d pipeline(s) valid (%s), checked in %.1f s%n", job.pipelines.size(),
+          job.pipelines.stream().map(p -> p.topic().name()).collect(Collectors.joining(", ")),
+          (System.nanoTime() - start) / 1e9);
+      return true;
+    } catch (ConfigException e) {
+      System.err.println("INVALID: " + e.getMessage());
+      return false;
+    } catch (RuntimeException e) {
+      System.err.println("INVALID: " + e);
+      return false;
+    }
+  }
+
+  /** Builds and submits the job; returns once it is submitted. */
+  public static TableResult run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+    Assembly job = Assembly.of(cli, env, sources);
+    // Catalog work starts only now that every pipeline has planned against its sink schema.
+    org.apache.iceberg.catalog.Catalog iceberg = IcebergCatalogs.register(job.tableEnv, job.settings.catalog);
+    SinkTables.ensure(iceberg, job.settings.catalog.namespace(),
+        job.pipelines.stream().map(p -> p.topic().sink()).collect(Collectors.toList()));
+    LOG.info("Submitting {} pipeline(s) as one job: {}", job.pipelines.size(),
+        job.pipelines.stream().map(p -> p.topic().name() + " -> " + job.planner.sinkName(p.topic()))
+            .collect(Collectors.joining(", ")));
+    return job.planner.statementSet(job.pipelines).execute();
+  }
+
+  /** Everything the job needs, loaded and planned, before anything is created. */
+  static final class Assembly {
+    final Settings settings;
+    final StreamTableEnvironment tableEnv;
+    final JobPlanner planner;
+    final List<Pipeline> pipelines;
+
+    private Assembly(Settings settings, StreamTableEnvironment tableEnv, JobPlanner planner, List<Pipeline> pipelines) {
+      this.settings = settings;
+      this.tableEnv = tableEnv;
+      this.planner = planner;
+      this.pipelines = pipelines;
+    }
+
+    static Assembly of(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+      Settings settings = Settings.load(sources);
+      JobConfig config = sources.config(cli, settings.job);
+      List<TopicDef> topics = selectTopics(config, settings.job);
+      settings.job.parallelism().ifPresent(env::setParallelism);
+      settings.job.checkpointInterval().ifPresent(i -> env.enableCheckpointing(i.toMillis()));
+      StreamTableEnvironment tableEnv = StreamTableEnvironment.create(env);
+      tableEnv.getConfig().setLocalTimeZone(settings.job.timeZone());
+      tableEnv.getConfig().set(PipelineOptions.NAME, "kafka-to-iceberg: "
+          + topics.stream().map(TopicDef::name).collect(Collectors.joining(", ")));
+      JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog);
+      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics));
+    }
+  }
+
+  /** The enabled topics, or exactly those named by the Job group's {@code topics} override. */
+  static List<TopicDef> selectTopics(JobConfig config, JobSettings job) {
+    List<TopicDef> selected;
+    if (job.topics().isEmpty()) {
+      selected = config.enabledTopics();
+    } else {
+      List<String> known = config.topics().stream().map(TopicDef::name).collect(Collectors.toList());
+      Problems problems = new Problems();
+      job.topics().stream().filter(t -> !known.contains(t)).forEach(t -> problems.add(
+          "property group 'Job': key 'topics': '" + t + "' is not a topic of topics.yaml"
+              + Problems.didYouMean(t, known) + " (topics: " + known + ")"));
+      problems.throwIfAny();
+      selected = config.topics().stream().filter(t -> job.topics().contains(t.name())).collect(Collectors.toList());
+    }
+    if (selected.isEmpty()) {
+      throw new ConfigException(ConfigLoader.TOPICS_FILE + ": no topic is enabled; nothing to run");
+    }
+    return selected;
+  }
+
+  /** The three property groups, read and checked together. */
+  static final class Settings {
+    final JobSettings job;
+    final KafkaSettings kafka;
+    final CatalogSettings catalog;
+
+    private Settings(JobSettings job, KafkaSettings kafka, CatalogSettings catalog) {
+      this.job = job;
+      this.kafka = kafka;
+      this.catalog = catalog;
+    }
+
+    static Settings load(JobSources sources) {
+      RuntimeProperties props = sources.properties();
+      LOG.info("Runtime properties: {}", props);
+      Problems problems = new Problems();
+      props.checkKnownKeys(problems);
+      JobSettings job = JobSettings.from(props, problems);
+      KafkaSettings kafka = KafkaSettings.from(props, problems);
+      CatalogSettings catalog = CatalogSettings.from(props, problems);
+      problems.throwIfAny();
+      return new Settings(job, kafka, catalog);
+    }
+
+    /** A class the chosen catalog needs but the JAR lacks is a deployment failure: catch it here. */
+    void checkRequiredClasses() {
+      Problems problems = new Problems();
+      List<String> classes = new java.util.ArrayList<>(catalog.requiredClasses());
+      if (kafka.auth() == KafkaSettings.Auth.IAM) {
+        classes.addAll(KafkaSettings.IAM_CLASSES);
+      }
+      for (String cls : classes) {
+        try {
+          Class.forName(cls, false, Thread.currentThread().getContextClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+          problems.add("class " + cls + " is needed by the configured catalog/authentication but is not on the "
+              + "classpath (is the fat JAR complete?)");
+        }
+      }
+      try {
+        // Iceberg's Flink catalog factory builds a Hadoop configuration even for S3 Tables.
+        org.apache.iceberg.flink.FlinkCatalogFactory.clusterHadoopConf();
+      } catch (LinkageError e) {
+        problems.add("Iceberg's catalog factory cannot build its Hadoop configuration: " + e);
+      }
+      problems.throwIfAny();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.github.streamingjob.sink;
+
+import io.github.streamingjob.config.ConfigException;
+import io.github.streamingjob.config.SinkDef;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.TypeUtil;
+import org.apache.iceberg.types.Types;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates missing sink tables and adds the columns the YAML gained to existing ones. All tables are
+ * checked before any is touched, so an incompatible table stops the job before it half-starts.
+ */
+public final class SinkTables {
+  private static final Logger LOG = LoggerFactory.getLogger(SinkTables.class);
+
+  private SinkTables() {}
+
+  public static void ensure(Catalog catalog, String namespace, List<SinkDef> sinks) {
+    List<String> problems = new ArrayList<>();
+    List<Runnable> actions = new ArrayList<>();
+    for (SinkDef sink : sinks) {
+      TableIdentifier id = TableIdentifier.of(Namespace.of(namespace), sink.tableName());
+      Schema wanted = IcebergSinkTable.icebergSchema(sink);
+      if (!catalog.tableExists(id)) {
+        actions.add(() -> {
+          catalog.buildTable(id, wanted)
+              .withPartitionSpec(IcebergSinkTable.partitionSpec(sink, wanted))
+              .withProperties(IcebergSinkTable.tableProperties(sink))
+              .create();
+          LOG.info("Created Iceberg table {}", id);
+        });
+        continue;
+      }
+      Table table = catalog.loadTable(id);
+      List<Consumer<UpdateSchema>> changes = evolution(id, table.schema(), wanted, problems);
+      if (!changes.isEmpty()) {
+        actions.add(() -> {
+          UpdateSchema update = table.updateSchema();
+          changes.forEach(c -> c.accept(update));
+          update.commit();
+          LOG.info("Evolved schema of Iceberg table {}: {}", id, table.schema());
+        });
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    actions.forEach(Runnable::run);
+  }
+
+  /** Columns to add or widen; anything Iceberg cannot do safely is a problem naming the column. */
+  static List<Consumer<UpdateSchema>> evolution(TableIdentifier id, Schema existing, Schema wanted,
+      List<String> problems) {
+    List<Consumer<UpdateSchema>> changes = new ArrayList<>();
+    for (Types.NestedField field : wanted.columns()) {
+      Types.NestedField current = existing.findField(field.name());
+      if (current == null) {
+        changes.add(u -> u.addColumn(field.name(), field.type()));
+        continue;
+      }
+      Type from = current.type();
+      Type to = field.type();
+      if (from.equals(to)) {
+        continue;
+      }
+      if (from.isPrimitiveType() && to.isPrimitiveType() && TypeUtil.isPromotionAllowed(from, to.asPrimitiveType())) {
+        changes.add(u -> u.updateColumn(field.name(), to.asPrimitiveType()));
+      } else {
+        problems.add("table " + id + ": column '" + field.name() + "' is " + from + " in the existing table but "
+            + to + " in sink.schema; Iceberg can only widen int->long, float->double and decimal precision "
+            + "(rename the column or write to a new table)");
+      }
+    }
+    return changes;
+  }
+}

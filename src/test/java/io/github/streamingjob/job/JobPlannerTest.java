@@ -1,0 +1,141 @@
+package io.github.streamingjob.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.streamingjob.config.ConfigException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Plans the job from YAML without Kafka or a catalog: the checks behind {@code --validate}. */
+class JobPlannerTest {
+  static final String KAFKA = "{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\"localhost:9092\"}}";
+  static final String HADOOP = "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\","
+      + "\"warehouse\":\"file:///tmp/never-created\"}}";
+
+  @TempDir Path dir;
+
+  private CliArgs args(String topicsYaml, String... groups) throws IOException {
+    Path config = Files.createDirectories(dir.resolve("config"));
+    Files.writeString(config.resolve("topics.yaml"), topicsYaml);
+    Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(config.resolve("../props.json"), "[" + String.join(",", groups) + "]");
+    return CliArgs.parse("--validate", "--config-dir", config.toString(), "--properties", dir.resolve("props.json").toString());
+  }
+
+  private static String shipped() throws IOException {
+    return Files.readString(Path.of("config/topics.yaml"));
+  }
+
+  private static StreamingJob.Assembly assemble(CliArgs cli) {
+    return StreamingJob.Assembly.of(cli, StreamExecutionEnvironment.getExecutionEnvironment(), JobSources.fromArgs(cli));
+  }
+
+  private static String problems(CliArgs cli) {
+    try {
+      assemble(cli);
+    } catch (ConfigException e) {
+      return e.getMessage();
+    }
+    throw new AssertionError("expected the job to be refused");
+  }
+
+  @Test
+  void shippedConfigPlansAsOneStatementSet() throws IOException {
+    StreamingJob.Assembly job = assemble(args(shipped(), KAFKA, HADOOP));
+    assertThat(job.pipelines.stream().map(p -> p.topic().name()).collect(Collectors.toList()))
+        .containsExactly("bid-events", "user-activity", "order-events", "bid-events-aggregated");
+    String plan = job.planner.explainAgainstStandInSinks(job.pipelines);
+    assertThat(plan).contains("validate_sink_bid_events_raw", "validate_sink_user_events_processed",
+        "validate_sink_order_events_enriched", "validate_sink_bid_events_aggregated", "WindowAggregate");
+    assertThat(job.tableEnv.getConfig().getLocalTimeZone().getId()).isEqualTo("UTC");
+    assertThat(job.planner.describe(job.pipelines.get(2))).contains("WHERE amount > 0",
+        "INSERT INTO `iceberg`.`streaming`.`order_events_enriched` (`order_id`, `user_id`, `amount`, `status`, "
+            + "`order_time`, `ingestion_time`)");
+    assertThat(StreamingJob.validate(args(shipped(), KAFKA, HADOOP), StreamExecutionEnvironment.getExecutionEnvironment()))
+        .isTrue();
+  }
+
+  @Test
+  void sinkSchemaThatDoesNotMatchTheQueryShowsExpectedAndActual() throws IOException {
+    String topics = shipped().replaceFirst("- name: \"amount\"\n          type: \"DOUBLE\"",
+        "- name: \"amount\"\n          type: \"INT\"");
+    assertThat(problems(args(topics, KAFKA, HADOOP))).isEqualTo("1 configuration problem:\n"
+        + "  - topics.yaml: topic 'bid-events': key 'sink.schema': the query does not match sink.schema: "
+        + "column 3 'amount': expected INT, the query returns DOUBLE\n"
+        + "      expected: user_id BIGINT, bid_id STRING, amount INT, event_time TIMESTAMP(3), ingestion_time TIMESTAMP(3)\n"
+        + "      actual:   user_id BIGINT, bid_id STRING, amount DOUBLE, event_time TIMESTAMP_LTZ(3), "
+        + "ingestion_time TIMESTAMP_LTZ(3) NOT NULL");
+  }
+
+  @Test
+  void renamedOrMissingColumnsAreNamed() throws IOException {
+    String topics = shipped().replace("- name: \"activity_time\"", "- name: \"activity_ts\"")
+        .replace("        - name: \"ingestion_time\"\n          type: \"TIMESTAMP(3)\"\n    transformation: \"order_events_enriched\"",
+            "    transformation: \"order_events_enriched\"");
+    String message = problems(args(topics, KAFKA, HADOOP));
+    assertThat(message).contains("topic 'user-activity': key 'sink.schema': the query does not match sink.schema: "
+        + "column 4: expected 'activity_ts', the query returns 'activity_time'");
+    assertThat(message).contains("topic 'order-events': key 'sink.schema': the query does not match sink.schema: "
+        + "expected 5 columns, the query returns 6");
+  }
+
+  @Test
+  void sqlReferencingAnUnknownColumnIsNamed() throws IOException {
+    String topics = shipped().replace("transformation: \"user_events_processed\"", "transformation: \"bad\"");
+    Path config = dir.resolve("config");
+    CliArgs cli = args(topics, KAFKA, HADOOP);
+    Files.writeString(config.resolve("transformations.yaml"), Files.readString(Path.of("config/transformations.yaml"))
+        + "  bad:\n    class: \"io.github.streamingjob.job.UnknownColumnTransformer\"\n");
+    assertThat(problems(cli)).contains("topics.yaml: topic 'user-activity': key 'transformation': the SQL of "
+        + "UnknownColumnTransformer is invalid: ").contains("Column 'no_such_column' not found");
+  }
+
+  @Test
+  void s3TablesNamesAreCheckedWhenThatCatalogIsChosen() throws IOException {
+    String s3tables = "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"s3tables\","
+        + "\"warehouse\":\"arn:aws:s3tables:eu-west-1:123456789012:bucket/b\",\"namespace\":\"Streaming-NS\"}}";
+    String topics = shipped().replace("table_name: \"bid_events_raw\"", "table_name: \"BidEventsRaw\"");
+    String message = problems(args(topics, KAFKA, s3tables));
+    assertThat(message).contains("property group 'IcebergCatalog': key 'namespace': 'Streaming-NS' is not a valid "
+        + "S3 Tables namespace name (lowercase letters, digits and underscores, starting with a letter or digit)");
+    // Property problems stop the job before topics are looked at; fix the namespace to see the table.
+    String fixed = s3tables.replace("Streaming-NS", "streaming");
+    assertThat(problems(args(topics, KAFKA, fixed))).isEqualTo("1 configuration problem:\n"
+        + "  - topics.yaml: topic 'bid-events': key 'sink.table_name': 'BidEventsRaw' is not a valid S3 Tables table "
+        + "name (lowercase letters, digits and underscores, starting with a letter or digit)");
+  }
+
+  @Test
+  void topicsOverrideSelectsExactlyThoseTopics() throws IOException {
+    String job = "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"topics\":\"order-events\"}}";
+    assertThat(assemble(args(shipped(), KAFKA, HADOOP, job)).pipelines).extracting(p -> p.topic().name())
+        .containsExactly("order-events");
+    String typo = "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"topics\":\"order-event\"}}";
+    assertThat(problems(args(shipped(), KAFKA, HADOOP, typo))).contains(
+        "property group 'Job': key 'topics': 'order-event' is not a topic of topics.yaml (did you mean 'order-events'?)");
+  }
+
+  @Test
+  void missingPropertiesAreAllNamed() throws IOException {
+    assertThat(problems(args(shipped()))).isEqualTo("3 configuration problems:\n"
+        + "  - " + dir.resolve("props.json") + ": property group 'KafkaSource': key 'bootstrap.servers': missing (required)\n"
+        + "  - " + dir.resolve("props.json") + ": property group 'IcebergCatalog': key 'type': missing (required)\n"
+        + "  - " + dir.resolve("props.json") + ": property group 'IcebergCatalog': key 'warehouse': missing (required)");
+  }
+
+  @Test
+  void secretsNeverAppearInErrors() throws IOException {
+    String scram = "{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\"b:9096\","
+        + "\"auth\":\"scram\",\"sasl.username\":\"bob\",\"sasl.password\":\"s3cr3t-Pa55\"}}";
+    String topics = shipped().replaceFirst("format: \"json\"", "format: \"json\"\n    format_options:\n      bogus: \"x\"");
+    String message = problems(args(topics, scram, HADOOP));
+    assertThat(message).contains("topic 'bid-events'").contains("bogus").doesNotContain("s3cr3t-Pa55");
+  }
+}

@@ -1,0 +1,118 @@
+package io.github.streamingjob.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fat JAR as MSF sees it: started on a classpath of only the JAR plus Flink's own (provided)
+ * artifacts. A class missing from the JAR fails here, not after an upload.
+ */
+class ShadedJarITCase {
+  static final Path JAR = Path.of(System.getProperty("shaded.jar", "target/missing.jar"));
+
+  @TempDir Path dir;
+
+  static final class Run {
+    final int exit;
+    final String out;
+
+    Run(int exit, String out) {
+      this.exit = exit;
+      this.out = out;
+    }
+  }
+
+  private Run validate(String propertiesJson, String... extraArgs) throws Exception {
+    Path props = dir.resolve("props.json");
+    Files.writeString(props, propertiesJson);
+    String flinkClasspath = Files.readString(Path.of(System.getProperty("flink.provided.classpath"))).trim();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(Arrays.asList(System.getProperty("flink.jvm.opens").trim().split("\\s+")));
+    cmd.addAll(List.of("-cp", JAR + File.pathSeparator + flinkClasspath, "io.github.streamingjob.job.StreamingJob",
+        "--validate", "--properties", props.toString()));
+    cmd.addAll(Arrays.asList(extraArgs));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out);
+  }
+
+  static final String KAFKA_IAM = "{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{"
+      + "\"bootstrap.servers\":\"b-1.example.kafka.eu-west-1.amazonaws.com:9098\",\"auth\":\"iam\"}}";
+
+  @Test
+  void validatesWithS3TablesAndMskIamOnFlinksClasspathOnly() throws Exception {
+    Run run = validate("[" + KAFKA_IAM + ",{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{"
+        + "\"type\":\"s3tables\",\"warehouse\":\"arn:aws:s3tables:eu-west-1:123456789012:bucket/demo\"}}]");
+    assertThat(run.out).contains("OK: 4 pipeline(s) valid (bid-events, user-activity, order-events, "
+        + "bid-events-aggregated)");
+    assertThat(run.out).contains("'properties.sasl.mechanism' = 'AWS_MSK_IAM'");
+    assertThat(run.exit).as(run.out).isZero();
+  }
+
+  @Test
+  void validatesWithGlueAndRestCatalogs() throws Exception {
+    for (String catalog : List.of(
+        "{\"type\":\"glue\",\"warehouse\":\"s3://bucket/warehouse\"}",
+        "{\"type\":\"rest\",\"uri\":\"https://s3tables.eu-west-1.amazonaws.com/iceberg\","
+            + "\"warehouse\":\"arn:aws:s3tables:eu-west-1:123456789012:bucket/demo\","
+            + "\"iceberg.rest.sigv4-enabled\":\"true\",\"iceberg.rest.signing-name\":\"s3tables\"}")) {
+      Run run = validate("[" + KAFKA_IAM + ",{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":" + catalog + "}]");
+      assertThat(run.exit).as(run.out).isZero();
+    }
+  }
+
+  @Test
+  void brokenConfigExitsNonZeroNamingFileTopicAndKey() throws Exception {
+    Path config = Files.createDirectories(dir.resolve("config"));
+    Files.writeString(config.resolve("topics.yaml"),
+        Files.readString(Path.of("config/topics.yaml")).replaceFirst("type: \"BIGINT\"", "type: \"BIGNIT\""));
+    Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
+    Run run = validate("[" + KAFKA_IAM + ",{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":"
+        + "{\"type\":\"hadoop\",\"warehouse\":\"file:///tmp/x\"}}]", "--config-dir", config.toString());
+    assertThat(run.exit).isEqualTo(1);
+    assertThat(run.out).contains("INVALID: 1 configuration problem:\n  - topics.yaml: topic 'bid-events': key "
+        + "'source_schema[0].type': 'BIGNIT' is not a Flink SQL type: unknown type 'BIGNIT' (did you mean 'BIGINT'?)");
+  }
+
+  @Test
+  void jarHoldsConnectorsFormatsCatalogAndConfigButNoFlinkRuntimeOrLocalClasses() throws IOException {
+    try (ZipFile zip = new ZipFile(JAR.toFile())) {
+      String factories = new String(zip.getInputStream(zip.getEntry("META-INF/services/org.apache.flink.table.factories.Factory"))
+          .readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(factories).contains("org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory",
+          "org.apache.flink.formats.json.JsonFormatFactory", "org.apache.flink.formats.csv.CsvFormatFactory",
+          "org.apache.flink.formats.avro.AvroFormatFactory", "org.apache.iceberg.flink.FlinkDynamicTableFactory");
+      String legacy = new String(zip.getInputStream(zip.getEntry(
+          "META-INF/services/org.apache.flink.table.factories.TableFactory")).readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(legacy).contains("org.apache.iceberg.flink.FlinkCatalogFactory");
+      List<String> names = zip.stream().map(e -> e.getName()).collect(Collectors.toList());
+      assertThat(names).contains("config/topics.yaml", "config/transformations.yaml",
+          "io/github/streamingjob/job/StreamingJob.class",
+          "software/amazon/s3tables/iceberg/S3TablesCatalog.class",
+          "software/amazon/msk/auth/iam/IAMLoginModule.class",
+          "org/apache/hadoop/conf/Configuration.class");
+      assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/runtime/")
+          || n.startsWith("org/apache/flink/api/common/")
+          || n.startsWith("org/apache/flink/table/planner/")
+          || n.startsWith("io/github/streamingjob/local/")
+          || n.startsWith("kafka/server/")
+          || n.startsWith("org/apache/logging/log4j/core/")
+          || n.startsWith("org/slf4j/impl/"));
+    }
+  }
+}

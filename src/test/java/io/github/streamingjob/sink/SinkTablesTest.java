@@ -1,0 +1,96 @@
+package io.github.streamingjob.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.streamingjob.config.ColumnDef;
+import io.github.streamingjob.config.ConfigException;
+import io.github.streamingjob.config.PartitionField;
+import io.github.streamingjob.config.SinkDef;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.hadoop.HadoopCatalog;
+import org.apache.iceberg.types.Types;
+import org.apache.flink.table.types.logical.BigIntType;
+import org.apache.flink.table.types.logical.DoubleType;
+import org.apache.flink.table.types.logical.IntType;
+import org.apache.flink.table.types.logical.TimestampType;
+import org.apache.flink.table.types.logical.VarCharType;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sink tables in a real Iceberg Hadoop catalog on a temp directory. */
+class SinkTablesTest {
+  @TempDir Path warehouse;
+  HadoopCatalog catalog;
+
+  @BeforeEach
+  void catalog() {
+    catalog = new HadoopCatalog(new Configuration(), warehouse.toUri().toString());
+  }
+
+  static SinkDef sink(List<ColumnDef> columns, List<PartitionField> partitions, List<String> pk) {
+    return new SinkDef("t", columns, partitions, pk, Map.of("write.parquet.compression-codec", "zstd"));
+  }
+
+  static final List<ColumnDef> COLUMNS = List.of(
+      ColumnDef.physical("id", new IntType()),
+      ColumnDef.physical("name", new VarCharType(VarCharType.MAX_LENGTH)),
+      ColumnDef.physical("ts", new TimestampType(3)));
+
+  @Test
+  void createsTableWithPartitionTransformsAndProperties() {
+    SinkTables.ensure(catalog, "ns", List.of(sink(COLUMNS,
+        List.of(PartitionField.parse("days(ts)"), PartitionField.parse("bucket(8, id)")), List.of())));
+    Table t = catalog.loadTable(TableIdentifier.of("ns", "t"));
+    assertThat(t.schema().asStruct()).isEqualTo(Types.StructType.of(
+        Types.NestedField.optional(1, "id", Types.IntegerType.get()),
+        Types.NestedField.optional(2, "name", Types.StringType.get()),
+        Types.NestedField.optional(3, "ts", Types.TimestampType.withoutZone())));
+    assertThat(t.spec().toString()).contains("ts_day: day(3)").contains("id_bucket: bucket[8](1)");
+    assertThat(t.properties()).containsEntry("write.parquet.compression-codec", "zstd");
+  }
+
+  @Test
+  void primaryKeyMakesAnUpsertV2Table() {
+    SinkTables.ensure(catalog, "ns", List.of(sink(COLUMNS, List.of(), List.of("id"))));
+    Table t = catalog.loadTable(TableIdentifier.of("ns", "t"));
+    assertThat(t.schema().identifierFieldNames()).containsExactly("id");
+    assertThat(t.schema().findField("id").isRequired()).isTrue();
+    assertThat(t.properties()).containsEntry("write.upsert.enabled", "true");
+    assertThat(((org.apache.iceberg.BaseTable) t).operations().current().formatVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void addsNewColumnsAndWidensTypes() {
+    SinkTables.ensure(catalog, "ns", List.of(sink(COLUMNS, List.of(), List.of())));
+    List<ColumnDef> evolved = List.of(
+        ColumnDef.physical("id", new BigIntType()),
+        ColumnDef.physical("name", new VarCharType(VarCharType.MAX_LENGTH)),
+        ColumnDef.physical("ts", new TimestampType(3)),
+        ColumnDef.physical("score", new DoubleType()));
+    SinkTables.ensure(catalog, "ns", List.of(sink(evolved, List.of(), List.of())));
+    Table t = catalog.loadTable(TableIdentifier.of("ns", "t"));
+    assertThat(t.schema().findField("id").type()).isEqualTo(Types.LongType.get());
+    assertThat(t.schema().findField("score").type()).isEqualTo(Types.DoubleType.get());
+  }
+
+  @Test
+  void incompatibleChangeNamesTheColumnAndTouchesNothing() {
+    SinkTables.ensure(catalog, "ns", List.of(sink(COLUMNS, List.of(), List.of())));
+    List<ColumnDef> broken = List.of(
+        ColumnDef.physical("id", new VarCharType(VarCharType.MAX_LENGTH)),
+        ColumnDef.physical("name", new VarCharType(VarCharType.MAX_LENGTH)),
+        ColumnDef.physical("ts", new TimestampType(3)));
+    SinkDef other = new SinkDef("other", COLUMNS, List.of(), List.of(), Map.of());
+    assertThatThrownBy(() -> SinkTables.ensure(catalog, "ns", List.of(other, sink(broken, List.of(), List.of()))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("table ns.t: column 'id' is int in the existing table but string in sink.schema");
+    assertThat(catalog.tableExists(TableIdentifier.of("ns", "other"))).isFalse();
+  }
+}

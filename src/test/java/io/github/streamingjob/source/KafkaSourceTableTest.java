@@ -1,0 +1,116 @@
+package io.github.streamingjob.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.streamingjob.config.ColumnDef;
+import io.github.streamingjob.config.Problems;
+import io.github.streamingjob.config.RuntimeProperties;
+import io.github.streamingjob.config.ScanMode;
+import io.github.streamingjob.config.SinkDef;
+import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.config.WatermarkDef;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.table.types.logical.BigIntType;
+import org.apache.flink.table.types.logical.VarCharType;
+import org.junit.jupiter.api.Test;
+
+public class KafkaSourceTableTest {
+  public static TopicDef topic(String name) {
+    return TopicDef.builder(name)
+        .kafkaGroupId("g")
+        .sourceSchema(List.of(ColumnDef.physical("id", new BigIntType()),
+            ColumnDef.physical("we`ird", new VarCharType(VarCharType.MAX_LENGTH))))
+        .sink(new SinkDef("t", List.of(ColumnDef.physical("id", new BigIntType())), List.of(), List.of(), Map.of()))
+        .transformation("x")
+        .build();
+  }
+
+  static KafkaSettings kafka(Map<String, String> group) {
+    Properties p = new Properties();
+    p.putAll(group);
+    Problems problems = new Problems();
+    KafkaSettings k = KafkaSettings.from(new RuntimeProperties("test", Map.of(RuntimeProperties.KAFKA_GROUP, p)), problems);
+    assertThat(problems.messages()).isEmpty();
+    return k;
+  }
+
+  @Test
+  void plaintextDdlQuotesIdentifiersAndLiterals() {
+    TopicDef t = topic("it's-a topic").toBuilder().topic("it's").build();
+    String ddl = KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "localhost:9092")), false);
+    assertThat(ddl).isEqualTo("CREATE TEMPORARY TABLE `source_it_s_a_topic` (\n"
+        + "  `id` BIGINT,\n"
+        + "  `we``ird` VARCHAR(2147483647)\n"
+        + ") WITH (\n"
+        + "  'connector' = 'kafka',\n"
+        + "  'topic' = 'it''s',\n"
+        + "  'properties.bootstrap.servers' = 'localhost:9092',\n"
+        + "  'properties.security.protocol' = 'PLAINTEXT',\n"
+        + "  'properties.group.id' = 'g',\n"
+        + "  'scan.startup.mode' = 'earliest-offset',\n"
+        + "  'format' = 'json',\n"
+        + "  'json.fail-on-missing-field' = 'false'\n"
+        + ")");
+  }
+
+  @Test
+  void mskIamOptions() {
+    Map<String, String> o = KafkaSourceTable.options(topic("a"),
+        kafka(Map.of("bootstrap.servers", "b-1.msk:9098", "auth", "iam")));
+    assertThat(o).containsEntry("properties.security.protocol", "SASL_SSL")
+        .containsEntry("properties.sasl.mechanism", "AWS_MSK_IAM")
+        .containsEntry("properties.sasl.jaas.config", "software.amazon.msk.auth.iam.IAMLoginModule required;")
+        .containsEntry("properties.sasl.client.callback.handler.class",
+            "software.amazon.msk.auth.iam.IAMClientCallbackHandler");
+  }
+
+  @Test
+  void scramPasswordIsHiddenWhenPrinted() {
+    KafkaSettings k = kafka(Map.of("bootstrap.servers", "b:9096", "auth", "scram", "sasl.username", "bob",
+        "sasl.password", "pa\"ss"));
+    assertThat(KafkaSourceTable.options(topic("a"), k)).containsEntry("properties.sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bob\" password=\"pa\\\"ss\";");
+    String printed = KafkaSourceTable.ddl(topic("a"), k, true);
+    assertThat(printed).contains("'properties.sasl.jaas.config' = '******'").doesNotContain("pa\"ss");
+    assertThat(k.toString()).doesNotContain("pa\"ss");
+    assertThat(k.secrets()).containsExactly("pa\"ss");
+  }
+
+  @Test
+  void scramNeedsCredentials() {
+    Properties p = new Properties();
+    p.putAll(Map.of("bootstrap.servers", "b", "auth", "scram"));
+    Problems problems = new Problems();
+    KafkaSettings.from(new RuntimeProperties("f", Map.of("KafkaSource", p)), problems);
+    assertThat(problems.messages()).containsExactly(
+        "f: property group 'KafkaSource': key 'sasl.username': missing (required)",
+        "f: property group 'KafkaSource': key 'sasl.password': missing (required)");
+  }
+
+  @Test
+  void formatsScanModesAndExtraProperties() {
+    TopicDef t = topic("a").toBuilder().format("csv").formatOptions(Map.of("field-delimiter", ";"))
+        .scanMode(ScanMode.TIMESTAMP).startupTimestampMillis(1700000000000L)
+        .kafkaProperties(Map.of("max.poll.records", "500")).build();
+    Map<String, String> o = KafkaSourceTable.options(t, kafka(Map.of("bootstrap.servers", "b")));
+    assertThat(o).containsEntry("format", "csv").containsEntry("csv.field-delimiter", ";")
+        .containsEntry("scan.startup.mode", "timestamp")
+        .containsEntry("scan.startup.timestamp-millis", "1700000000000")
+        .containsEntry("properties.max.poll.records", "500")
+        .doesNotContainKey("json.fail-on-missing-field");
+  }
+
+  @Test
+  void computedColumnAndWatermark() {
+    TopicDef t = topic("a").toBuilder()
+        .sourceSchema(List.of(ColumnDef.physical("ts", new BigIntType()),
+            ColumnDef.computed("event_time", "TO_TIMESTAMP_LTZ(ts, 3)")))
+        .watermark(new WatermarkDef("event_time", Duration.ofMillis(90_500))).build();
+    assertThat(KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "b")), true))
+        .contains("  `event_time` AS TO_TIMESTAMP_LTZ(ts, 3),\n"
+            + "  WATERMARK FOR `event_time` AS `event_time` - INTERVAL '0 00:01:30.500' DAY TO SECOND(3)\n");
+  }
+}
