@@ -22,12 +22,21 @@ public final class IcebergCatalogs {
    * create and evolve the sink tables.
    */
   public static org.apache.iceberg.catalog.Catalog register(TableEnvironment tableEnv, CatalogSettings settings) {
-    Catalog flinkCatalog = new FlinkCatalogFactory().createCatalog(settings.name(), settings.flinkCatalogProperties());
+    Catalog flinkCatalog = flinkCatalog(settings);
     org.apache.iceberg.catalog.Catalog iceberg = ((FlinkCatalog) flinkCatalog).catalog();
     ensureNamespace(iceberg, settings.namespace());
     tableEnv.registerCatalog(settings.name(), flinkCatalog);
     LOG.info("Registered Iceberg catalog {}", settings);
     return iceberg;
+  }
+
+  /** The Iceberg API view of the configured catalog, for tools that read the tables. */
+  public static org.apache.iceberg.catalog.Catalog load(CatalogSettings settings) {
+    return ((FlinkCatalog) flinkCatalog(settings)).catalog();
+  }
+
+  private static Catalog flinkCatalog(CatalogSettings settings) {
+    return new FlinkCatalogFactory().createCatalog(settings.name(), settings.flinkCatalogProperties());
   }
 
   static void ensureNamespace(org.apache.iceberg.catalog.Catalog catalog, String namespace) {

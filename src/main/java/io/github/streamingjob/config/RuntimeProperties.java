@@ -111,6 +111,15 @@ public final class RuntimeProperties {
     return new RuntimeProperties(name, groups);
   }
 
+  /** A copy with one property set; the local runner points the job at its embedded broker this way. */
+  public RuntimeProperties with(String group, String key, String value) {
+    Map<String, Properties> copy = new LinkedHashMap<>(groups);
+    Properties p = group(group);
+    p.setProperty(key, value);
+    copy.put(group, p);
+    return new RuntimeProperties(source, copy);
+  }
+
   /** Where the properties came from (a file, or MSF). */
   public String source() {
     return source;

@@ -1,0 +1,141 @@
+package io.github.streamingjob.local;
+
+import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.catalog.IcebergCatalogs;
+import io.github.streamingjob.config.JobConfig;
+import io.github.streamingjob.config.Problems;
+import io.github.streamingjob.config.RuntimeProperties;
+import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.job.CliArgs;
+import io.github.streamingjob.job.JobSettings;
+import io.github.streamingjob.job.JobSources;
+import io.github.streamingjob.job.StreamingJob;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.iceberg.catalog.Catalog;
+
+/**
+ * Runs the job on this machine: a Flink MiniCluster (web UI on localhost:8081 when free) and, when
+ * the {@code Local} group says {@code embedded.kafka=true}, an in-process Kafka broker fed with
+ * sample events for every enabled topic. Prints each sink table's progress every few seconds; Ctrl-C
+ * stops everything. Never part of the MSF JAR (it lives in src/test).
+ */
+public final class LocalRunner {
+  private static final int PARTITIONS = 3;
+  private static final long STATUS_EVERY_MS = 5_000;
+
+  private LocalRunner() {}
+
+  public static void main(String[] args) throws Exception {
+    CliArgs cli = CliArgs.parse(args);
+    RuntimeProperties props = JobSources.fromArgs(cli).properties();
+    Problems problems = new Problems();
+    JobSettings settings = JobSettings.from(props, problems);
+    CatalogSettings catalogSettings = CatalogSettings.from(props, problems);
+    problems.throwIfAny();
+    JobConfig config = new JobSources(props).config(cli, settings);
+    List<TopicDef> topics = config.enabledTopics();
+
+    EmbeddedKafka kafka = null;
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread generator = null;
+    if (props.getBoolean(RuntimeProperties.LOCAL_GROUP, RuntimeProperties.EMBEDDED_KAFKA, false)) {
+      long t0 = System.nanoTime();
+      kafka = EmbeddedKafka.start();
+      System.out.printf("Embedded Kafka broker on %s (started in %.1f s)%n", kafka.bootstrapServers(),
+          (System.nanoTime() - t0) / 1e9);
+      props = props.with(RuntimeProperties.KAFKA_GROUP, RuntimeProperties.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+      Map<String, TopicDef> byKafkaTopic = new LinkedHashMap<>();
+      topics.forEach(t -> byKafkaTopic.putIfAbsent(t.topic(), t));
+      for (String topic : byKafkaTopic.keySet()) {
+        kafka.createTopic(topic, PARTITIONS);
+      }
+      int rate = props.getInt(RuntimeProperties.LOCAL_GROUP, RuntimeProperties.SAMPLE_EVENTS_PER_SECOND, problems)
+          .orElse(200);
+      generator = startGenerator(kafka, List.copyOf(byKafkaTopic.values()), rate, running);
+      System.out.printf("Producing ~%d sample events/s to %s%n", rate, byKafkaTopic.keySet());
+    }
+
+    Configuration flinkConf = new Configuration();
+    flinkConf.set(RestOptions.BIND_PORT, "8081-8099");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
+    TableResult result = StreamingJob.run(cli, env, new JobSources(props));
+    JobClient job = result.getJobClient().orElseThrow();
+    System.out.println("Flink job " + job.getJobID() + " running; web UI on http://localhost:8081 (or the next free "
+        + "port); Ctrl-C to stop.");
+
+    EmbeddedKafka broker = kafka;
+    Thread gen = generator;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("Stopping: generator, Flink job, broker...");
+      running.set(false);
+      try {
+        if (gen != null) {
+          gen.join(5_000);
+        }
+        job.cancel().get();
+      } catch (Exception e) {
+        // Already finished or the cluster is going down with the JVM.
+      }
+      if (broker != null) {
+        broker.close();
+      }
+      System.out.println("Stopped.");
+    }, "local-runner-shutdown"));
+
+    Catalog catalog = IcebergCatalogs.load(catalogSettings);
+    List<String> tables = topics.stream().map(t -> t.sink().tableName()).collect(Collectors.toList());
+    while (!job.getJobStatus().get().isGloballyTerminalState()) {
+      Thread.sleep(STATUS_EVERY_MS);
+      System.out.println(java.time.LocalTime.now().withNano(0) + " " + catalogSettings.namespace() + " in "
+          + catalogSettings.warehouse());
+      TableStatus.lines(catalog, catalogSettings.namespace(), tables).forEach(System.out::println);
+    }
+    System.out.println("Job ended: " + job.getJobStatus().get());
+  }
+
+  /**
+   * Event time starts three minutes back and runs at four times wall-clock speed until it catches up,
+   * so one-minute windows close (and the aggregation writes rows) within the first minute.
+   */
+  private static Thread startGenerator(EmbeddedKafka kafka, List<TopicDef> topics, int perSecond,
+      AtomicBoolean running) {
+    Thread t = new Thread(() -> {
+      SampleEvents events = new SampleEvents(42, 20);
+      long wallStart = System.currentTimeMillis();
+      long eventStart = wallStart - 180_000;
+      long sent = 0;
+      try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
+        while (running.get()) {
+          long now = System.currentTimeMillis();
+          long eventTime = Math.min(now, eventStart + (now - wallStart) * 4);
+          for (TopicDef topic : topics) {
+            producer.send(new ProducerRecord<>(topic.topic(), events.next(topic, eventTime).getBytes(StandardCharsets.UTF_8)));
+          }
+          sent += topics.size();
+          long due = wallStart + sent * 1000 / Math.max(1, perSecond);
+          long sleep = due - System.currentTimeMillis();
+          if (sleep > 0) {
+            Thread.sleep(sleep);
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "sample-events");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+}
