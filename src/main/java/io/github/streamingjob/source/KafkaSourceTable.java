@@ -29,6 +29,13 @@ public final class KafkaSourceTable {
     topic.kafkaProperties().forEach((k, v) -> o.put("properties." + k, v));
     o.put("scan.startup.mode", topic.scanMode().value());
     topic.startupTimestampMillis().ifPresent(ts -> o.put("scan.startup.timestamp-millis", Long.toString(ts)));
+    o.putAll(formatOptions(topic));
+    return o;
+  }
+
+  /** {@code format} and its prefixed options; shared with anything that reads the topic's records. */
+  public static Map<String, String> formatOptions(TopicDef topic) {
+    Map<String, String> o = new LinkedHashMap<>();
     o.put("format", topic.format());
     if ("json".equals(topic.format())) {
       // Absent fields become NULL rather than failing the job; a message that is not JSON still fails.
@@ -40,6 +47,11 @@ public final class KafkaSourceTable {
 
   /** {@code CREATE TEMPORARY TABLE ...}; with {@code hideSecrets} for printing, without for executing. */
   public static String ddl(TopicDef topic, KafkaSettings kafka, boolean hideSecrets) {
+    return ddl(topic, options(topic, kafka), hideSecrets);
+  }
+
+  /** The topic's source table (columns, computed columns, watermark) over any connector's options. */
+  public static String ddl(TopicDef topic, Map<String, String> options, boolean hideSecrets) {
     List<String> lines = new ArrayList<>();
     for (ColumnDef c : topic.sourceSchema()) {
       lines.add("  " + Sql.ident(c.name()) + " "
@@ -48,7 +60,7 @@ public final class KafkaSourceTable {
     topic.watermark().ifPresent(w -> lines.add("  " + watermark(w)));
     return "CREATE TEMPORARY TABLE " + Sql.ident(tableName(topic)) + " (\n"
         + String.join(",\n", lines) + "\n) WITH (\n"
-        + Sql.options(options(topic, kafka), hideSecrets) + "\n)";
+        + Sql.options(options, hideSecrets) + "\n)";
   }
 
   static String watermark(WatermarkDef w) {
