@@ -48,8 +48,11 @@ public final class ConfigLoader {
   static final String SINK = "sink";
   static final String TRANSFORMATION = "transformation";
   static final String KAFKA_PROPERTIES = "kafka_properties";
+  static final String ON_ERROR = "on_error";
+  static final String DEAD_LETTER_TABLE = "dead_letter_table";
   static final List<String> TOPIC_KEYS = List.of(ENABLED, TOPIC, KAFKA_GROUP_ID, SCAN_MODE, SCAN_TIMESTAMP_MS,
-      FORMAT, FORMAT_OPTIONS, SOURCE_SCHEMA, WATERMARK, SINK, TRANSFORMATION, KAFKA_PROPERTIES);
+      FORMAT, FORMAT_OPTIONS, SOURCE_SCHEMA, WATERMARK, SINK, TRANSFORMATION, KAFKA_PROPERTIES, ON_ERROR,
+      DEAD_LETTER_TABLE);
 
   static final String NAME = "name";
   static final String TYPE = "type";
@@ -260,6 +263,17 @@ public final class ConfigLoader {
       }
     }
     b.kafkaProperties(kafkaProps);
+    String onError = string(m.get(ON_ERROR), at.key(ON_ERROR), problems);
+    if (onError != null) {
+      OnError.of(onError).ifPresentOrElse(b::onError, () -> problems.add(at.key(ON_ERROR),
+          "'" + onError + "' is not an error mode (expected one of " + OnError.names() + ")"
+              + Problems.didYouMean(onError, OnError.names())));
+    }
+    String deadLetterTable = nonEmpty(string(m.get(DEAD_LETTER_TABLE), at.key(DEAD_LETTER_TABLE), problems),
+        at.key(DEAD_LETTER_TABLE), problems);
+    if (deadLetterTable != null) {
+      b.deadLetterTable(deadLetterTable);
+    }
     List<ColumnDef> source = columns(required(m, SOURCE_SCHEMA, at, problems), at.key(SOURCE_SCHEMA), true, problems);
     b.sourceSchema(source);
     if (m.get(WATERMARK) != null) {
@@ -430,12 +444,23 @@ public final class ConfigLoader {
             + " (registered: " + transformations.keySet() + ")");
       }
       String table = t.sink().tableName().toLowerCase(java.util.Locale.ROOT);
+      if (deadLetterTables(topics).contains(table)) {
+        problems.add(at.key(SINK).key(TABLE_NAME), "table '" + t.sink().tableName()
+            + "' is a dead-letter table (dead_letter_table); sink tables and dead-letter tables must differ");
+      }
       String owner = tableOwners.putIfAbsent(table, t.name());
       if (owner != null) {
         problems.add(at.key(SINK).key(TABLE_NAME), "table '" + t.sink().tableName()
             + "' is already written by topic '" + owner + "' (each enabled topic needs its own sink table)");
       }
     }
+  }
+
+  private static Set<String> deadLetterTables(List<TopicDef> topics) {
+    Set<String> names = new java.util.HashSet<>();
+    topics.stream().filter(t -> t.enabled() && t.onError() == OnError.DEAD_LETTER)
+        .forEach(t -> names.add(t.deadLetterTable().toLowerCase(java.util.Locale.ROOT)));
+    return names;
   }
 
   // ---- small typed readers; each records a problem and returns null/empty on bad input ----

@@ -20,6 +20,8 @@ public final class TopicDef {
   private final SinkDef sink;
   private final String transformation;
   private final Map<String, String> kafkaProperties;
+  private final OnError onError;
+  private final String deadLetterTable;
 
   private TopicDef(Builder b) {
     this.name = Objects.requireNonNull(b.name);
@@ -35,6 +37,8 @@ public final class TopicDef {
     this.sink = Objects.requireNonNull(b.sink);
     this.transformation = Objects.requireNonNull(b.transformation);
     this.kafkaProperties = Map.copyOf(b.kafkaProperties);
+    this.onError = Objects.requireNonNull(b.onError);
+    this.deadLetterTable = Objects.requireNonNull(b.deadLetterTable);
   }
 
   public static Builder builder(String name) {
@@ -98,6 +102,16 @@ public final class TopicDef {
     return kafkaProperties;
   }
 
+  /** What happens to a record the format cannot decode. */
+  public OnError onError() {
+    return onError;
+  }
+
+  /** The Iceberg table malformed records go to, with {@link OnError#DEAD_LETTER}. */
+  public String deadLetterTable() {
+    return deadLetterTable;
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder(name);
     b.enabled = enabled;
@@ -112,6 +126,8 @@ public final class TopicDef {
     b.sink = sink;
     b.transformation = transformation;
     b.kafkaProperties = kafkaProperties;
+    b.onError = onError;
+    b.deadLetterTable = deadLetterTable;
     return b;
   }
 
@@ -133,7 +149,9 @@ public final class TopicDef {
         && Objects.equals(watermark, t.watermark)
         && sink.equals(t.sink)
         && transformation.equals(t.transformation)
-        && kafkaProperties.equals(t.kafkaProperties);
+        && kafkaProperties.equals(t.kafkaProperties)
+        && onError == t.onError
+        && deadLetterTable.equals(t.deadLetterTable);
   }
 
   @Override
@@ -145,7 +163,8 @@ public final class TopicDef {
   public String toString() {
     return "TopicDef{name=" + name + ", enabled=" + enabled + ", topic=" + topic + ", group=" + kafkaGroupId
         + ", scanMode=" + scanMode + ", format=" + format + ", sourceSchema=" + sourceSchema
-        + ", watermark=" + watermark + ", sink=" + sink + ", transformation=" + transformation + "}";
+        + ", watermark=" + watermark + ", sink=" + sink + ", transformation=" + transformation + ", onError="
+        + onError + "}";
   }
 
   /** Builds a {@link TopicDef}; used by the loader and by tests that vary one field. */
@@ -163,6 +182,8 @@ public final class TopicDef {
     private SinkDef sink;
     private String transformation;
     private Map<String, String> kafkaProperties = Map.of();
+    private OnError onError = OnError.DEAD_LETTER;
+    private String deadLetterTable = OnError.DEFAULT_DEAD_LETTER_TABLE;
 
     private Builder(String name) {
       this.name = name;
@@ -225,6 +246,16 @@ public final class TopicDef {
 
     public Builder kafkaProperties(Map<String, String> v) {
       kafkaProperties = v;
+      return this;
+    }
+
+    public Builder onError(OnError v) {
+      onError = v;
+      return this;
+    }
+
+    public Builder deadLetterTable(String v) {
+      deadLetterTable = v;
       return this;
     }
 

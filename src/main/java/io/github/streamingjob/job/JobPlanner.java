@@ -5,7 +5,9 @@ import io.github.streamingjob.config.ConfigLoader;
 import io.github.streamingjob.config.JobConfig;
 import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.Problems.At;
+import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.sink.DeadLetterTable;
 import io.github.streamingjob.sink.IcebergSinkTable;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.source.KafkaSourceTable;
@@ -49,7 +51,7 @@ public final class JobPlanner {
       BaseTransformer transformer =
           registry.create(config.transformations().get(topic.transformation()), topic, problems);
       try {
-        execute(KafkaSourceTable.ddl(topic, kafka, false));
+        KafkaSourceTable.ddl(topic, kafka, false).forEach(this::execute);
       } catch (RuntimeException e) {
         problems.add(at.key("source_schema"), "the Kafka source table is invalid: " + rootMessage(e));
         continue;
@@ -91,10 +93,18 @@ public final class JobPlanner {
    */
   public String explainAgainstStandInSinks(List<Pipeline> pipelines) {
     StatementSet set = tableEnv.createStatementSet();
+    java.util.Set<String> deadLetterTables = new java.util.HashSet<>();
     for (Pipeline p : pipelines) {
       String name = Sql.ident("validate_sink_" + p.topic().sink().tableName());
-      execute(standInSinkDdl(name, p));
+      execute(standInSinkDdl(name, p.topic().sink()));
       set.addInsertSql(p.insertInto(name));
+      if (p.keepsDeadLetters()) {
+        String dlq = Sql.ident("validate_dead_letter_" + p.topic().deadLetterTable());
+        if (deadLetterTables.add(dlq)) {
+          execute(standInSinkDdl(dlq, DeadLetterTable.of(p.topic().deadLetterTable())));
+        }
+        set.addInsertSql(p.deadLetterInsertInto(dlq));
+      }
     }
     try {
       return set.explain();
@@ -108,8 +118,24 @@ public final class JobPlanner {
     StatementSet set = tableEnv.createStatementSet();
     for (Pipeline p : pipelines) {
       set.addInsertSql(p.insertInto(sinkName(p.topic())));
+      if (p.keepsDeadLetters()) {
+        set.addInsertSql(p.deadLetterInsertInto(deadLetterName(p.topic())));
+      }
     }
     return set;
+  }
+
+  /** Every Iceberg table the pipelines write: sink tables, then the dead-letter tables (once each). */
+  public static List<SinkDef> tables(List<Pipeline> pipelines) {
+    java.util.Map<String, SinkDef> tables = new java.util.LinkedHashMap<>();
+    pipelines.forEach(p -> tables.put(p.topic().sink().tableName(), p.topic().sink()));
+    pipelines.stream().filter(Pipeline::keepsDeadLetters)
+        .forEach(p -> tables.putIfAbsent(p.topic().deadLetterTable(), DeadLetterTable.of(p.topic().deadLetterTable())));
+    return List.copyOf(tables.values());
+  }
+
+  public String deadLetterName(TopicDef topic) {
+    return Sql.path(catalog.name(), catalog.namespace(), topic.deadLetterTable());
   }
 
   /** {@code `catalog`.`namespace`.`table`}. */
@@ -123,17 +149,19 @@ public final class JobPlanner {
     return "== topic '" + t.name() + "' (Kafka topic '" + t.topic() + "') -> " + sinkName(t) + "\n"
         + "-- transformation '" + t.transformation() + "': " + p.transformer().getClass().getName()
         + " (" + p.transformer().getDescription() + ")\n"
-        + "-- source\n" + KafkaSourceTable.ddl(t, kafka, true) + ";\n"
+        + "-- source (on_error: " + t.onError().value() + ")\n"
+        + String.join(";\n", KafkaSourceTable.ddl(t, kafka, true)) + ";\n"
         + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), t.sink()) + ";\n"
-        + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n";
+        + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n"
+        + (p.keepsDeadLetters() ? "-- malformed records\n" + p.deadLetterInsertInto(deadLetterName(t)) + ";\n" : "");
   }
 
-  private static String standInSinkDdl(String name, Pipeline p) {
+  private static String standInSinkDdl(String name, SinkDef sink) {
     List<String> cols = new ArrayList<>();
-    p.topic().sink().schema().forEach(c -> cols.add("  " + Sql.ident(c.name()) + " "
+    sink.schema().forEach(c -> cols.add("  " + Sql.ident(c.name()) + " "
         + c.type().orElseThrow().asSerializableString()));
-    if (!p.topic().sink().primaryKey().isEmpty()) {
-      cols.add("  PRIMARY KEY (" + Sql.identList(p.topic().sink().primaryKey()) + ") NOT ENFORCED");
+    if (!sink.primaryKey().isEmpty()) {
+      cols.add("  PRIMARY KEY (" + Sql.identList(sink.primaryKey()) + ") NOT ENFORCED");
     }
     return "CREATE TEMPORARY TABLE " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = 'blackhole')";
   }

@@ -35,6 +35,18 @@ public final class Pipeline {
     return select;
   }
 
+  public boolean keepsDeadLetters() {
+    return topic.onError() == io.github.streamingjob.config.OnError.DEAD_LETTER;
+  }
+
+  /** INSERT of the topic's malformed records into its dead-letter table. */
+  public String deadLetterInsertInto(String qualifiedTable) {
+    return "INSERT INTO " + qualifiedTable + " ("
+        + io.github.streamingjob.util.Sql.identList(io.github.streamingjob.sink.DeadLetterTable.of("x").schema().stream()
+            .map(c -> c.name()).collect(java.util.stream.Collectors.toList()))
+        + ")\n" + io.github.streamingjob.source.KafkaSourceTable.deadLetterSelect(topic);
+  }
+
   /** INSERT with an explicit column list, so extra columns in an existing table stay NULL. */
   public String insertInto(String qualifiedSink) {
     return "INSERT INTO " + qualifiedSink + " ("

@@ -75,8 +75,7 @@ public final class StreamingJob {
     Assembly job = Assembly.of(cli, env, sources);
     // Catalog work starts only now that every pipeline has planned against its sink schema.
     org.apache.iceberg.catalog.Catalog iceberg = IcebergCatalogs.register(job.tableEnv, job.settings.catalog);
-    SinkTables.ensure(iceberg, job.settings.catalog.namespace(),
-        job.pipelines.stream().map(p -> p.topic().sink()).collect(Collectors.toList()));
+    SinkTables.ensure(iceberg, job.settings.catalog.namespace(), JobPlanner.tables(job.pipelines));
     LOG.info("Submitting {} pipeline(s) as one job: {}", job.pipelines.size(),
         job.pipelines.stream().map(p -> p.topic().name() + " -> " + job.planner.sinkName(p.topic()))
             .collect(Collectors.joining(", ")));

@@ -1,6 +1,7 @@
 package io.github.streamingjob.source;
 
 import io.github.streamingjob.config.ColumnDef;
+import io.github.streamingjob.config.OnError;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.config.WatermarkDef;
 import io.github.streamingjob.util.Sql;
@@ -9,14 +10,33 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
-/** Generates the Kafka source table DDL of one topic. */
+/**
+ * Generates the Kafka source of one topic. With {@code on_error: fail} it is one table. Otherwise it
+ * is a raw table in the {@link DeadLetterFormatFactory dead-letter format} with the Kafka metadata,
+ * plus a view of its well-formed records: the name the transformer gets.
+ */
 public final class KafkaSourceTable {
+  public static final String KAFKA_TOPIC = "__kafka_topic";
+  public static final String KAFKA_PARTITION = "__kafka_partition";
+  public static final String KAFKA_OFFSET = "__kafka_offset";
+  public static final String KAFKA_TIMESTAMP = "__kafka_timestamp";
+
   private KafkaSourceTable() {}
 
-  /** The temporary table a topic is read through; the name handed to its transformer. */
+  /** The table (or view) a topic is read through; the name handed to its transformer. */
   public static String tableName(TopicDef topic) {
     return "source_" + topic.name().replaceAll("[^A-Za-z0-9_]", "_");
+  }
+
+  /** The table holding every record, malformed ones included, when the topic has a dead-letter mode. */
+  public static String rawTableName(TopicDef topic) {
+    return tableName(topic) + "__raw";
+  }
+
+  public static boolean keepsMalformed(TopicDef topic) {
+    return topic.onError() != OnError.FAIL;
   }
 
   /** Connector options: topic, group, start position, format and the cluster's client properties. */
@@ -29,38 +49,79 @@ public final class KafkaSourceTable {
     topic.kafkaProperties().forEach((k, v) -> o.put("properties." + k, v));
     o.put("scan.startup.mode", topic.scanMode().value());
     topic.startupTimestampMillis().ifPresent(ts -> o.put("scan.startup.timestamp-millis", Long.toString(ts)));
-    o.putAll(formatOptions(topic));
+    if (keepsMalformed(topic)) {
+      o.put("format", DeadLetterFormatFactory.IDENTIFIER);
+      String prefix = DeadLetterFormatFactory.IDENTIFIER + ".";
+      o.put(prefix + "on-error", topic.onError().value());
+      formatOptions(topic).forEach((k, v) -> o.put(prefix + k, v));
+    } else {
+      o.putAll(formatOptions(topic));
+    }
     return o;
   }
 
-  /** {@code format} and its prefixed options; shared with anything that reads the topic's records. */
+  /** {@code format} and its prefixed options, as the topic's records are decoded. */
   public static Map<String, String> formatOptions(TopicDef topic) {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("format", topic.format());
     if ("json".equals(topic.format())) {
-      // Absent fields become NULL rather than failing the job; a message that is not JSON still fails.
-      o.put("json.fail-on-missing-field", "false");
+      // A record missing a field of source_schema is malformed (dead-lettered, not silently NULL);
+      // format_options: {fail-on-missing-field: false} accepts partial records.
+      o.put("json.fail-on-missing-field", "true");
     }
     topic.formatOptions().forEach((k, v) -> o.put(topic.format() + "." + k, v));
     return o;
   }
 
-  /** {@code CREATE TEMPORARY TABLE ...}; with {@code hideSecrets} for printing, without for executing. */
-  public static String ddl(TopicDef topic, KafkaSettings kafka, boolean hideSecrets) {
-    return ddl(topic, options(topic, kafka), hideSecrets);
+  /** The statements that create the topic's source; secrets hidden if asked (for printing). */
+  public static List<String> ddl(TopicDef topic, KafkaSettings kafka, boolean hideSecrets) {
+    Map<String, String> options = options(topic, kafka);
+    if (!keepsMalformed(topic)) {
+      return List.of(table(tableName(topic), topic, List.of(), options, hideSecrets));
+    }
+    List<String> extra = List.of(
+        Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN) + " STRING",
+        Sql.ident(DeadLetterFormatFactory.PAYLOAD_COLUMN) + " BYTES",
+        Sql.ident(KAFKA_TOPIC) + " STRING METADATA FROM 'topic' VIRTUAL",
+        Sql.ident(KAFKA_PARTITION) + " INT METADATA FROM 'partition' VIRTUAL",
+        Sql.ident(KAFKA_OFFSET) + " BIGINT METADATA FROM 'offset' VIRTUAL",
+        Sql.ident(KAFKA_TIMESTAMP) + " TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL");
+    String view = "CREATE TEMPORARY VIEW " + Sql.ident(tableName(topic)) + " AS\nSELECT "
+        + Sql.identList(topic.sourceSchema().stream().map(ColumnDef::name).collect(Collectors.toList()))
+        + "\nFROM " + Sql.ident(rawTableName(topic)) + "\nWHERE " + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN)
+        + " IS NULL";
+    return List.of(table(rawTableName(topic), topic, extra, options, hideSecrets), view);
   }
 
-  /** The topic's source table (columns, computed columns, watermark) over any connector's options. */
-  public static String ddl(TopicDef topic, Map<String, String> options, boolean hideSecrets) {
+  /** A source table of the topic's columns over any connector (the test harness reads files). */
+  public static String table(String name, TopicDef topic, List<String> extraColumns, Map<String, String> options,
+      boolean hideSecrets) {
     List<String> lines = new ArrayList<>();
     for (ColumnDef c : topic.sourceSchema()) {
-      lines.add("  " + Sql.ident(c.name()) + " "
-          + (c.isComputed() ? "AS " + c.expression().get() : c.type().get().asSerializableString()));
+      if (!c.isComputed()) {
+        lines.add("  " + Sql.ident(c.name()) + " " + c.type().get().asSerializableString());
+      }
+    }
+    // The dead-letter format fills the last physical columns; computed columns come after them.
+    extraColumns.forEach(c -> lines.add("  " + c));
+    for (ColumnDef c : topic.sourceSchema()) {
+      if (c.isComputed()) {
+        lines.add("  " + Sql.ident(c.name()) + " AS " + c.expression().get());
+      }
     }
     topic.watermark().ifPresent(w -> lines.add("  " + watermark(w)));
-    return "CREATE TEMPORARY TABLE " + Sql.ident(tableName(topic)) + " (\n"
+    return "CREATE TEMPORARY TABLE " + Sql.ident(name) + " (\n"
         + String.join(",\n", lines) + "\n) WITH (\n"
         + Sql.options(options, hideSecrets) + "\n)";
+  }
+
+  /** Copies a malformed record's Kafka coordinates, payload and error into the dead-letter table. */
+  public static String deadLetterSelect(TopicDef topic) {
+    return "SELECT " + Sql.literal(topic.name()) + ", " + Sql.ident(KAFKA_TOPIC) + ", " + Sql.ident(KAFKA_PARTITION)
+        + ", " + Sql.ident(KAFKA_OFFSET) + ", " + Sql.ident(KAFKA_TIMESTAMP) + ", "
+        + Sql.ident(DeadLetterFormatFactory.PAYLOAD_COLUMN) + ", " + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN)
+        + ", CURRENT_TIMESTAMP\nFROM " + Sql.ident(rawTableName(topic)) + "\nWHERE "
+        + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN) + " IS NOT NULL";
   }
 
   static String watermark(WatermarkDef w) {

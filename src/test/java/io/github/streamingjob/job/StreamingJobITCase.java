@@ -82,7 +82,7 @@ class StreamingJobITCase {
     kafka.send("user-activity", List.of(
         "{\"user_id\":1,\"activity_type\":\"view\",\"page_url\":\"/home\",\"timestamp_ms\":" + T0 + "}",
         "{\"user_id\":2,\"activity_type\":\"click\",\"page_url\":\"/cart\",\"timestamp_ms\":" + (T0 + 1_500) + "}",
-        "{\"user_id\":3,\"activity_type\":\"scroll\",\"timestamp_ms\":" + (T0 + 86_400_000) + "}"));
+        "{\"user_id\":3,\"activity_type\":\"scroll\",\"page_url\":null,\"timestamp_ms\":" + (T0 + 86_400_000) + "}"));
 
     // The real config/ files, plus one disabled topic that must create nothing.
     Path config = Files.createDirectories(dir.resolve("config"));
@@ -157,7 +157,8 @@ class StreamingJobITCase {
       assertThat(catalog.listTables(org.apache.iceberg.catalog.Namespace.of("e2e")))
           .extracting(TableIdentifier::name)
           .containsExactlyInAnyOrder("bid_events_raw", "user_events_processed", "order_events_enriched",
-              "bid_events_aggregated");
+              "bid_events_aggregated", "dead_letters");
+      assertThat(IcebergTables.rows(catalog, TableIdentifier.of("e2e", "dead_letters"))).isEmpty();
     } finally {
       result.getJobClient().orElseThrow().cancel().get();
     }

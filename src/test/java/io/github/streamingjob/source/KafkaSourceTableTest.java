@@ -3,6 +3,7 @@ package io.github.streamingjob.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.streamingjob.config.ColumnDef;
+import io.github.streamingjob.config.OnError;
 import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.RuntimeProperties;
 import io.github.streamingjob.config.ScanMode;
@@ -39,9 +40,9 @@ public class KafkaSourceTableTest {
 
   @Test
   void plaintextDdlQuotesIdentifiersAndLiterals() {
-    TopicDef t = topic("it's-a topic").toBuilder().topic("it's").build();
-    String ddl = KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "localhost:9092")), false);
-    assertThat(ddl).isEqualTo("CREATE TEMPORARY TABLE `source_it_s_a_topic` (\n"
+    TopicDef t = topic("it's-a topic").toBuilder().topic("it's").onError(OnError.FAIL).build();
+    List<String> ddl = KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "localhost:9092")), false);
+    assertThat(ddl).containsExactly("CREATE TEMPORARY TABLE `source_it_s_a_topic` (\n"
         + "  `id` BIGINT,\n"
         + "  `we``ird` VARCHAR(2147483647)\n"
         + ") WITH (\n"
@@ -52,8 +53,43 @@ public class KafkaSourceTableTest {
         + "  'properties.group.id' = 'g',\n"
         + "  'scan.startup.mode' = 'earliest-offset',\n"
         + "  'format' = 'json',\n"
-        + "  'json.fail-on-missing-field' = 'false'\n"
+        + "  'json.fail-on-missing-field' = 'true'\n"
         + ")");
+  }
+
+  @Test
+  void deadLetterModeReadsEverythingAndViewsTheWellFormedRecords() {
+    TopicDef t = topic("a").toBuilder()
+        .sourceSchema(List.of(ColumnDef.physical("ts", new BigIntType()),
+            ColumnDef.computed("event_time", "TO_TIMESTAMP_LTZ(ts, 3)")))
+        .watermark(new WatermarkDef("event_time", Duration.ofSeconds(5))).build();
+    List<String> ddl = KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "b")), false);
+    assertThat(ddl).containsExactly("CREATE TEMPORARY TABLE `source_a__raw` (\n"
+        + "  `ts` BIGINT,\n"
+        + "  `__error` STRING,\n"
+        + "  `__payload` BYTES,\n"
+        + "  `__kafka_topic` STRING METADATA FROM 'topic' VIRTUAL,\n"
+        + "  `__kafka_partition` INT METADATA FROM 'partition' VIRTUAL,\n"
+        + "  `__kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL,\n"
+        + "  `__kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,\n"
+        + "  `event_time` AS TO_TIMESTAMP_LTZ(ts, 3),\n"
+        + "  WATERMARK FOR `event_time` AS `event_time` - INTERVAL '0 00:00:05.000' DAY TO SECOND(3)\n"
+        + ") WITH (\n"
+        + "  'connector' = 'kafka',\n"
+        + "  'topic' = 'a',\n"
+        + "  'properties.bootstrap.servers' = 'b',\n"
+        + "  'properties.security.protocol' = 'PLAINTEXT',\n"
+        + "  'properties.group.id' = 'g',\n"
+        + "  'scan.startup.mode' = 'earliest-offset',\n"
+        + "  'format' = 'dead-letter',\n"
+        + "  'dead-letter.on-error' = 'dead-letter',\n"
+        + "  'dead-letter.format' = 'json',\n"
+        + "  'dead-letter.json.fail-on-missing-field' = 'true'\n"
+        + ")",
+        "CREATE TEMPORARY VIEW `source_a` AS\nSELECT `ts`, `event_time`\nFROM `source_a__raw`\nWHERE `__error` IS NULL");
+    assertThat(KafkaSourceTable.deadLetterSelect(t)).isEqualTo("SELECT 'a', `__kafka_topic`, `__kafka_partition`, "
+        + "`__kafka_offset`, `__kafka_timestamp`, `__payload`, `__error`, CURRENT_TIMESTAMP\n"
+        + "FROM `source_a__raw`\nWHERE `__error` IS NOT NULL");
   }
 
   @Test
@@ -73,7 +109,7 @@ public class KafkaSourceTableTest {
         "sasl.password", "pa\"ss"));
     assertThat(KafkaSourceTable.options(topic("a"), k)).containsEntry("properties.sasl.jaas.config",
         "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bob\" password=\"pa\\\"ss\";");
-    String printed = KafkaSourceTable.ddl(topic("a"), k, true);
+    String printed = String.join("\n", KafkaSourceTable.ddl(topic("a"), k, true));
     assertThat(printed).contains("'properties.sasl.jaas.config' = '******'").doesNotContain("pa\"ss");
     assertThat(k.toString()).doesNotContain("pa\"ss");
     assertThat(k.secrets()).containsExactly("pa\"ss");
@@ -96,11 +132,14 @@ public class KafkaSourceTableTest {
         .scanMode(ScanMode.TIMESTAMP).startupTimestampMillis(1700000000000L)
         .kafkaProperties(Map.of("max.poll.records", "500")).build();
     Map<String, String> o = KafkaSourceTable.options(t, kafka(Map.of("bootstrap.servers", "b")));
-    assertThat(o).containsEntry("format", "csv").containsEntry("csv.field-delimiter", ";")
+    assertThat(KafkaSourceTable.options(t.toBuilder().onError(OnError.FAIL).build(), kafka(Map.of("bootstrap.servers", "b"))))
+        .containsEntry("format", "csv").containsEntry("csv.field-delimiter", ";");
+    assertThat(o).containsEntry("format", "dead-letter").containsEntry("dead-letter.format", "csv")
+        .containsEntry("dead-letter.csv.field-delimiter", ";")
         .containsEntry("scan.startup.mode", "timestamp")
         .containsEntry("scan.startup.timestamp-millis", "1700000000000")
         .containsEntry("properties.max.poll.records", "500")
-        .doesNotContainKey("json.fail-on-missing-field");
+        .doesNotContainKey("dead-letter.json.fail-on-missing-field");
   }
 
   @Test
@@ -109,7 +148,7 @@ public class KafkaSourceTableTest {
         .sourceSchema(List.of(ColumnDef.physical("ts", new BigIntType()),
             ColumnDef.computed("event_time", "TO_TIMESTAMP_LTZ(ts, 3)")))
         .watermark(new WatermarkDef("event_time", Duration.ofMillis(90_500))).build();
-    assertThat(KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "b")), true))
+    assertThat(KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "b")), true).get(0))
         .contains("  `event_time` AS TO_TIMESTAMP_LTZ(ts, 3),\n"
             + "  WATERMARK FOR `event_time` AS `event_time` - INTERVAL '0 00:01:30.500' DAY TO SECOND(3)\n");
   }

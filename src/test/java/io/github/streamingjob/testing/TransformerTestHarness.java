@@ -106,7 +106,7 @@ public final class TransformerTestHarness {
       options.put("connector", "filesystem");
       options.put("path", input.toUri().toString());
       options.putAll(KafkaSourceTable.formatOptions(topic));
-      tableEnv.executeSql(KafkaSourceTable.ddl(topic, options, false));
+      tableEnv.executeSql(KafkaSourceTable.table(KafkaSourceTable.tableName(topic), topic, List.of(), options, false));
 
       Problems problems = new Problems();
       BaseTransformer transformer = new TransformerRegistry(getClass().getClassLoader())

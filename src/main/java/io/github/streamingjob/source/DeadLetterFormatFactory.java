@@ -1,0 +1,212 @@
+package io.github.streamingjob.source;
+
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.format.DecodingFormat;
+import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.data.GenericRowData;
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.factories.DeserializationFormatFactory;
+import org.apache.flink.table.factories.DynamicTableFactory;
+import org.apache.flink.table.factories.FactoryUtil;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.utils.DataTypeUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro) and never fails on a bad
+ * record. Instead it fills the two last physical columns, {@value #ERROR_COLUMN} (what was wrong) and
+ * {@value #PAYLOAD_COLUMN} (the raw bytes), and leaves the others NULL, so the job can route the record
+ * to a dead-letter table; or, with {@code on-error = skip}, drops it. Either way a metric counts it.
+ * Being a format keeps the Kafka SQL source, and with it per-partition watermarks, as it is.
+ */
+public final class DeadLetterFormatFactory implements DeserializationFormatFactory {
+  public static final String IDENTIFIER = "dead-letter";
+  public static final String ERROR_COLUMN = "__error";
+  public static final String PAYLOAD_COLUMN = "__payload";
+  /** Counter registered per source reader: records that could not be decoded. */
+  public static final String METRIC = "malformedRecords";
+
+  public static final ConfigOption<String> FORMAT =
+      ConfigOptions.key("format").stringType().noDefaultValue().withDescription("The inner format.");
+  public static final ConfigOption<String> ON_ERROR = ConfigOptions.key("on-error").stringType()
+      .defaultValue("dead-letter").withDescription("dead-letter: emit the error row; skip: drop the record.");
+  static final List<String> INNER_FORMATS = List.of("json", "csv", "avro");
+
+  @Override
+  public String factoryIdentifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public Set<ConfigOption<?>> requiredOptions() {
+    return Set.of(FORMAT);
+  }
+
+  /** Our options, plus every option of the inner formats under their own prefix (e.g. json.*). */
+  @Override
+  public Set<ConfigOption<?>> optionalOptions() {
+    Set<ConfigOption<?>> options = new HashSet<>();
+    options.add(ON_ERROR);
+    for (String inner : INNER_FORMATS) {
+      try {
+        DeserializationFormatFactory f = FactoryUtil.discoverFactory(
+            DeadLetterFormatFactory.class.getClassLoader(), DeserializationFormatFactory.class, inner);
+        Set<ConfigOption<?>> innerOptions = new HashSet<>(f.requiredOptions());
+        innerOptions.addAll(f.optionalOptions());
+        innerOptions.forEach(o -> options.add(ConfigOptions.key(inner + "." + o.key()).stringType().noDefaultValue()));
+      } catch (RuntimeException e) {
+        // That format is not on the classpath: its options are simply unknown.
+      }
+    }
+    return options;
+  }
+
+  @Override
+  public DecodingFormat<DeserializationSchema<RowData>> createDecodingFormat(
+      DynamicTableFactory.Context context, ReadableConfig formatOptions) {
+    String inner = formatOptions.get(FORMAT);
+    boolean skip = "skip".equals(formatOptions.get(ON_ERROR));
+    String prefix = IDENTIFIER + "." + inner + ".";
+    Map<String, String> innerOptions = new LinkedHashMap<>();
+    context.getCatalogTable().getOptions().forEach((k, v) -> {
+      if (k.startsWith(prefix)) {
+        innerOptions.put(k.substring(prefix.length()), v);
+      }
+    });
+    DecodingFormat<DeserializationSchema<RowData>> innerFormat = FactoryUtil.discoverFactory(
+            context.getClassLoader(), DeserializationFormatFactory.class, inner)
+        .createDecodingFormat(context, Configuration.fromMap(innerOptions));
+    String table = context.getObjectIdentifier().getObjectName();
+    return new DecodingFormat<>() {
+      @Override
+      public DeserializationSchema<RowData> createRuntimeDecoder(DynamicTableSource.Context ctx, DataType physical) {
+        List<String> names = DataType.getFieldNames(physical);
+        int n = names.size();
+        if (n < 3 || !names.get(n - 2).equals(ERROR_COLUMN) || !names.get(n - 1).equals(PAYLOAD_COLUMN)) {
+          throw new IllegalArgumentException("format '" + IDENTIFIER + "' needs the physical columns to end with "
+              + ERROR_COLUMN + " STRING, " + PAYLOAD_COLUMN + " BYTES; got " + names);
+        }
+        DataType decoded = DataTypeUtils.projectRow(physical, java.util.stream.IntStream.range(0, n - 2).toArray());
+        List<DataType> types = DataType.getFieldDataTypes(decoded);
+        RowData.FieldGetter[] getters = new RowData.FieldGetter[types.size()];
+        for (int i = 0; i < getters.length; i++) {
+          getters[i] = RowData.createFieldGetter(types.get(i).getLogicalType(), i);
+        }
+        return new Decoder(innerFormat.createRuntimeDecoder(ctx, decoded), ctx.createTypeInformation(physical),
+            getters, skip, table);
+      }
+
+      @Override
+      public ChangelogMode getChangelogMode() {
+        return ChangelogMode.insertOnly();
+      }
+    };
+  }
+
+  /** Wraps the inner decoder; a failure becomes an error row (or nothing, when skipping). */
+  static final class Decoder implements DeserializationSchema<RowData> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(Decoder.class);
+    private static final int MAX_ERROR_CHARS = 2000;
+
+    private final DeserializationSchema<RowData> inner;
+    private final TypeInformation<RowData> producedType;
+    private final RowData.FieldGetter[] getters;
+    private final int fields;
+    private final boolean skip;
+    private final String table;
+    private transient Counter malformed;
+
+    Decoder(DeserializationSchema<RowData> inner, TypeInformation<RowData> producedType,
+        RowData.FieldGetter[] getters, boolean skip, String table) {
+      this.inner = inner;
+      this.producedType = producedType;
+      this.getters = getters;
+      this.fields = getters.length;
+      this.skip = skip;
+      this.table = table;
+    }
+
+    @Override
+    public void open(InitializationContext context) throws Exception {
+      inner.open(context);
+      malformed = context.getMetricGroup().counter(METRIC);
+    }
+
+    @Override
+    public RowData deserialize(byte[] message) {
+      if (message == null || message.length == 0) {
+        return malformed(message, "empty payload");
+      }
+      try {
+        RowData row = inner.deserialize(message);
+        if (row == null) {
+          return malformed(message, "the format produced no row");
+        }
+        // The Kafka source expects a GenericRowData for the value's physical columns.
+        GenericRowData out = new GenericRowData(fields + 2);
+        for (int i = 0; i < fields; i++) {
+          out.setField(i, getters[i].getFieldOrNull(row));
+        }
+        return out;
+      } catch (IOException | RuntimeException e) {
+        return malformed(message, describe(e));
+      }
+    }
+
+    private RowData malformed(byte[] message, String error) {
+      if (malformed != null) {
+        malformed.inc();
+      }
+      if (skip) {
+        LOG.warn("Skipped a malformed record of {} ({} bytes): {}", table, message == null ? 0 : message.length, error);
+        return null;
+      }
+      GenericRowData row = new GenericRowData(fields + 2);
+      row.setField(fields, StringData.fromString(error));
+      row.setField(fields + 1, message == null ? new byte[0] : message);
+      return row;
+    }
+
+    /** The messages of the cause chain; JSON errors say what and where, but payloads are not repeated. */
+    static String describe(Throwable e) {
+      StringBuilder sb = new StringBuilder();
+      for (Throwable t = e; t != null && sb.length() < MAX_ERROR_CHARS; t = t.getCause()) {
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        if (m.startsWith("Failed to deserialize JSON")) {
+          m = "not valid for the source schema";
+        }
+        if (sb.length() > 0) {
+          sb.append(": ");
+        }
+        sb.append(m.replaceAll("\\s+", " "));
+      }
+      return sb.length() > MAX_ERROR_CHARS ? sb.substring(0, MAX_ERROR_CHARS) + "..." : sb.toString();
+    }
+
+    @Override
+    public boolean isEndOfStream(RowData nextElement) {
+      return false;
+    }
+
+    @Override
+    public TypeInformation<RowData> getProducedType() {
+      return producedType;
+    }
+  }
+}
