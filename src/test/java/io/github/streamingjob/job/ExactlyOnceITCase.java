@@ -1,0 +1,265 @@
+package io.github.streamingjob.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.streamingjob.local.EmbeddedKafka;
+import io.github.streamingjob.testing.IcebergTables;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.flink.table.api.TableResult;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.hadoop.HadoopCatalog;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly-once through failures: a TaskManager killed mid-stream, a stop-with-savepoint and restart,
+ * and an upsert table across a failure. Every event carries a unique id; the tables must end up
+ * with each exactly once (or, for the upsert table, one row per key with its latest value).
+ */
+class ExactlyOnceITCase {
+  static final long T0 = 1_704_067_200_000L;
+  static final Duration TIMEOUT = Duration.ofSeconds(180);
+
+  static MiniCluster cluster;
+  static int taskManagers = 2;
+  static EmbeddedKafka kafka;
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Configuration conf = new Configuration();
+    conf.setString("restart-strategy.type", "fixed-delay");
+    conf.setString("restart-strategy.fixed-delay.attempts", "20");
+    conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
+    cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+        .setNumTaskManagers(2).setNumSlotsPerTaskManager(2).build());
+    cluster.start();
+    kafka = EmbeddedKafka.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private TableResult startJob(String name, String configDir, String topics, String savepoint) throws Exception {
+    Path warehouse = dir.resolve(name);
+    Path props = dir.resolve(name + ".json");
+    Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\""
+        + kafka.bootstrapServers() + "\"}},"
+        + "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\",\"warehouse\":\""
+        + warehouse.toUri() + "\",\"namespace\":\"eo\"}},"
+        + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"2\",\"checkpoint.interval\":\"500 ms\","
+        + "\"topics\":\"" + topics + "\"}}]");
+    Configuration conf = new Configuration();
+    if (savepoint != null) {
+      conf.setString("execution.savepoint.path", savepoint);
+    }
+    CliArgs cli = CliArgs.parse("--config-dir", configDir, "--properties", props.toString());
+    return StreamingJob.run(cli, new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of()),
+        JobSources.fromArgs(cli));
+  }
+
+  private static HadoopCatalog catalog(String name) {
+    return new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), dir.resolve(name).toUri().toString());
+  }
+
+  private static List<String> bids(String prefix, int from, int to) {
+    List<String> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      out.add(String.format("{\"user_id\":%d,\"bid_id\":\"%s%d\",\"amount\":%d.25,\"timestamp_ms\":%d}", i % 50,
+          prefix, i, i % 1000, T0 + i));
+    }
+    return out;
+  }
+
+  private static void sendSpread(String topic, List<String> records, int partitions) {
+    for (int p = 0; p < partitions; p++) {
+      int part = p;
+      List<String> mine = new ArrayList<>();
+      for (int i = part; i < records.size(); i += partitions) {
+        mine.add(records.get(i));
+      }
+      kafka.send(topic, part, mine);
+    }
+  }
+
+  /** Every TaskManager dies (so this job's tasks do) and as many fresh ones join. */
+  private static void killAllTaskManagers() throws Exception {
+    // MiniCluster indexes TaskManagers by start order and never reuses an index.
+    cluster.terminateTaskManager(taskManagers - 2).get();
+    cluster.terminateTaskManager(taskManagers - 1).get();
+    cluster.startTaskManager();
+    cluster.startTaskManager();
+    taskManagers += 2;
+  }
+
+  /** The highest execution attempt of any task: 0 until the job has restarted. */
+  private static int maxAttempt(JobClient client) throws Exception {
+    int max = 0;
+    for (org.apache.flink.runtime.executiongraph.AccessExecutionVertex v
+        : cluster.getExecutionGraph(client.getJobID()).get().getAllExecutionVertices()) {
+      max = Math.max(max, v.getCurrentExecutionAttempt().getAttemptNumber());
+    }
+    return max;
+  }
+
+  private static void awaitSnapshot(HadoopCatalog catalog, TableIdentifier id) throws InterruptedException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (catalog.tableExists(id)) {
+        Table t = catalog.loadTable(id);
+        t.refresh();
+        if (t.currentSnapshot() != null) {
+          return;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no commit to " + id + " within " + TIMEOUT);
+  }
+
+  private static void assertEachIdOnce(List<Record> rows, int expected, String prefix) {
+    List<Object> ids = rows.stream().map(r -> r.getField("bid_id")).collect(Collectors.toList());
+    assertThat(ids).hasSize(expected).doesNotHaveDuplicates()
+        .allSatisfy(id -> assertThat((String) id).startsWith(prefix));
+  }
+
+  @Test
+  void killingATaskManagerLosesAndDuplicatesNothing() throws Exception {
+    int n = 20_000;
+    kafka.createTopic("bid-events", 3);
+    List<String> events = bids("k", 0, n);
+    sendSpread("bid-events", events.subList(0, n / 2), 3);
+    TableResult job = startJob("kill", "config", "bid-events", null);
+    JobClient client = job.getJobClient().orElseThrow();
+    try {
+      HadoopCatalog catalog = catalog("kill");
+      TableIdentifier id = TableIdentifier.of("eo", "bid_events_raw");
+      awaitSnapshot(catalog, id);
+      // Data committed, more in flight: now a TaskManager dies and a fresh one joins.
+      sendSpread("bid-events", events.subList(n / 2, n), 3);
+      killAllTaskManagers();
+      List<Record> rows = IcebergTables.awaitRows(catalog, id, r -> r.size() >= n, TIMEOUT);
+      Thread.sleep(2_000); // a few more checkpoints: a duplicate would show up now
+      rows = IcebergTables.rows(catalog, id);
+      assertEachIdOnce(rows, n, "k");
+      assertThat(client.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+      assertThat(maxAttempt(client)).as("the job restarted from its checkpoint").isGreaterThanOrEqualTo(1);
+    } finally {
+      client.cancel().get();
+    }
+  }
+
+  @Test
+  void stopWithSavepointAndRestartIsExactlyOnce() throws Exception {
+    kafka.createTopic("sp-bids", 2);
+    Path config = Files.createDirectories(dir.resolve("sp-config"));
+    Files.writeString(config.resolve("topics.yaml"), Files.readString(Path.of("config/topics.yaml"))
+        .replace("  bid-events:\n    enabled: true\n", "  bid-events:\n    enabled: true\n    topic: \"sp-bids\"\n"));
+    Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
+    int n1 = 5_000;
+    int n2 = 5_000;
+    sendSpread("sp-bids", bids("s", 0, n1), 2);
+    TableResult first = startJob("savepoint", config.toString(), "bid-events", null);
+    HadoopCatalog catalog = catalog("savepoint");
+    TableIdentifier id = TableIdentifier.of("eo", "bid_events_raw");
+    IcebergTables.awaitRows(catalog, id, r -> r.size() >= n1 / 2, TIMEOUT);
+    String savepoint = first.getJobClient().orElseThrow()
+        .stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+    sendSpread("sp-bids", bids("s", n1, n1 + n2), 2);
+    TableResult second = startJob("savepoint", config.toString(), "bid-events", savepoint);
+    try {
+      IcebergTables.awaitRows(catalog, id, r -> r.size() >= n1 + n2, TIMEOUT);
+      Thread.sleep(2_000);
+      assertEachIdOnce(IcebergTables.rows(catalog, id), n1 + n2, "s");
+    } finally {
+      second.getJobClient().orElseThrow().cancel().get();
+    }
+  }
+
+  @Test
+  void upsertTableKeepsOneRowPerKeyWithTheLatestValueAcrossAFailure() throws Exception {
+    kafka.createTopic("order-updates", 2);
+    Path config = Files.createDirectories(dir.resolve("upsert-config"));
+    Files.writeString(config.resolve("topics.yaml"), "topics:\n"
+        + "  order-status:\n"
+        + "    topic: \"order-updates\"\n"
+        + "    kafka_group_id: \"upsert-test\"\n"
+        + "    source_schema:\n"
+        + "      - {name: \"order_id\", type: \"STRING\"}\n"
+        + "      - {name: \"user_id\", type: \"BIGINT\"}\n"
+        + "      - {name: \"amount\", type: \"DOUBLE\"}\n"
+        + "      - {name: \"status\", type: \"STRING\"}\n"
+        + "      - {name: \"timestamp_ms\", type: \"BIGINT\"}\n"
+        + "    sink:\n"
+        + "      table_name: \"order_status\"\n"
+        + "      primary_key: [\"order_id\"]\n"
+        + "      schema:\n"
+        + "        - {name: \"order_id\", type: \"STRING\"}\n"
+        + "        - {name: \"user_id\", type: \"BIGINT\"}\n"
+        + "        - {name: \"amount\", type: \"DOUBLE\"}\n"
+        + "        - {name: \"status\", type: \"STRING\"}\n"
+        + "        - {name: \"order_time\", type: \"TIMESTAMP(3)\"}\n"
+        + "        - {name: \"ingestion_time\", type: \"TIMESTAMP(3)\"}\n"
+        + "    transformation: \"order_events_enriched\"\n");
+    Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
+    int keys = 200;
+    int updates = 20;
+    // Updates of one key go to one partition, in order: amount = version, so the latest is the largest.
+    List<List<String>> versions = new ArrayList<>();
+    for (int v = 1; v <= updates; v++) {
+      List<String> batch = new ArrayList<>();
+      for (int k = 0; k < keys; k++) {
+        batch.add(String.format("{\"order_id\":\"o%d\",\"user_id\":%d,\"amount\":%d.0,\"status\":\"v%d\","
+            + "\"timestamp_ms\":%d}", k, k, v, v, T0 + v));
+      }
+      versions.add(batch);
+    }
+    for (int v = 0; v < updates / 2; v++) {
+      sendSpread("order-updates", versions.get(v), 2);
+    }
+    TableResult job = startJob("upsert", config.toString(), "order-status", null);
+    JobClient client = job.getJobClient().orElseThrow();
+    try {
+      HadoopCatalog catalog = catalog("upsert");
+      TableIdentifier id = TableIdentifier.of("eo", "order_status");
+      awaitSnapshot(catalog, id);
+      killAllTaskManagers();
+      for (int v = updates / 2; v < updates; v++) {
+        sendSpread("order-updates", versions.get(v), 2);
+      }
+      List<Record> rows = IcebergTables.awaitRows(catalog, id, r -> r.size() == keys
+          && r.stream().allMatch(x -> ((Double) x.getField("amount")) == updates), TIMEOUT);
+      Map<Object, List<Record>> byKey = rows.stream().collect(Collectors.groupingBy(r -> r.getField("order_id")));
+      assertThat(maxAttempt(client)).as("the job restarted from its checkpoint").isGreaterThanOrEqualTo(1);
+      assertThat(byKey).hasSize(keys).allSatisfy((k, rs) -> assertThat(rs).singleElement()
+          .satisfies(r -> assertThat(r.getField("status")).isEqualTo("v" + updates)));
+    } finally {
+      client.cancel().get();
+    }
+  }
+}
