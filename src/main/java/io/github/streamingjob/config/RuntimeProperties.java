@@ -37,6 +37,7 @@ public final class RuntimeProperties {
   public static final String SASL_PASSWORD = "sasl.password";
   public static final String SASL_MECHANISM = "sasl.mechanism";
   public static final String SECURITY_PROTOCOL = "security.protocol";
+  public static final String BOUNDED = "bounded";
   // IcebergCatalog
   public static final String CATALOG_TYPE = "type";
   public static final String WAREHOUSE = "warehouse";
@@ -60,7 +61,7 @@ public final class RuntimeProperties {
 
   static {
     KEYS.put(KAFKA_GROUP, List.of(BOOTSTRAP_SERVERS, AUTH, SASL_USERNAME, SASL_PASSWORD, SASL_MECHANISM,
-        SECURITY_PROTOCOL));
+        SECURITY_PROTOCOL, BOUNDED));
     KEYS.put(CATALOG_GROUP, List.of(CATALOG_TYPE, WAREHOUSE, NAMESPACE, CATALOG_NAME, URI));
     KEYS.put(JOB_GROUP, List.of(CONFIG_DIR, TOPICS, PARALLELISM, CHECKPOINT_INTERVAL, LOCAL_TIME_ZONE));
     KEYS.put(LOCAL_GROUP, List.of(EMBEDDED_KAFKA, SAMPLE_EVENTS_PER_SECOND, WAREHOUSE_DIR));

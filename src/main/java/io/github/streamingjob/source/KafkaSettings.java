@@ -35,19 +35,21 @@ public final class KafkaSettings {
   private final String saslMechanism;
   private final String username;
   private final String password;
+  private final boolean bounded;
 
   private KafkaSettings(String bootstrapServers, Auth auth, String securityProtocol, String saslMechanism,
-      String username, String password) {
+      String username, String password, boolean bounded) {
     this.bootstrapServers = bootstrapServers;
     this.auth = auth;
     this.securityProtocol = securityProtocol;
     this.saslMechanism = saslMechanism;
     this.username = username;
     this.password = password;
+    this.bounded = bounded;
   }
 
   public static KafkaSettings plaintext(String bootstrapServers) {
-    return new KafkaSettings(bootstrapServers, Auth.NONE, "PLAINTEXT", null, null, null);
+    return new KafkaSettings(bootstrapServers, Auth.NONE, "PLAINTEXT", null, null, null, false);
   }
 
   /** Reads and checks the group; records problems and returns null when it is unusable. */
@@ -78,7 +80,8 @@ public final class KafkaSettings {
       user = props.require(KAFKA_GROUP, RuntimeProperties.SASL_USERNAME, problems);
       password = props.require(KAFKA_GROUP, RuntimeProperties.SASL_PASSWORD, problems);
     }
-    return servers == null ? null : new KafkaSettings(servers, auth, protocol, mechanism, user, password);
+    boolean bounded = props.getBoolean(KAFKA_GROUP, RuntimeProperties.BOUNDED, false);
+    return servers == null ? null : new KafkaSettings(servers, auth, protocol, mechanism, user, password, bounded);
   }
 
   public String bootstrapServers() {
@@ -87,6 +90,11 @@ public final class KafkaSettings {
 
   public Auth auth() {
     return auth;
+  }
+
+  /** Read up to the latest offsets at start, then finish (backfills, benchmarks); else run forever. */
+  public boolean bounded() {
+    return bounded;
   }
 
   /** Kafka client properties (without the connector's {@code properties.} prefix). */

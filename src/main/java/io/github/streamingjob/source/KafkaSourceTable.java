@@ -49,6 +49,9 @@ public final class KafkaSourceTable {
     topic.kafkaProperties().forEach((k, v) -> o.put("properties." + k, v));
     o.put("scan.startup.mode", topic.scanMode().value());
     topic.startupTimestampMillis().ifPresent(ts -> o.put("scan.startup.timestamp-millis", Long.toString(ts)));
+    if (kafka.bounded()) {
+      o.put("scan.bounded.mode", "latest-offset");
+    }
     if (keepsMalformed(topic)) {
       o.put("format", DeadLetterFormatFactory.IDENTIFIER);
       String prefix = DeadLetterFormatFactory.IDENTIFIER + ".";

@@ -1,0 +1,307 @@
+package io.github.streamingjob.local;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.streamingjob.job.CliArgs;
+import io.github.streamingjob.job.JobSources;
+import io.github.streamingjob.job.StreamingJob;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.hadoop.HadoopCatalog;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * End-to-end throughput, in one JVM, one after another on the same pre-loaded topic: (a) this job
+ * with the shipped config in bounded mode, (b) the same pipeline as hand-written Flink SQL, (c) a
+ * parse-only ceiling (Kafka consumers parsing every record with Jackson). Prints the medians.
+ *
+ * <p>{@code mvn -q test-compile exec:exec@benchmark -Dbenchmark.args="--events 2000000 --repeats 3"}
+ */
+public final class Benchmark {
+  private static final String TOPIC = "bid-events";
+  private static final long T0 = 1_704_067_200_000L;
+
+  private final EmbeddedKafka kafka;
+  private final MiniCluster cluster;
+  private final Path work;
+  private final int events;
+  private final int parallelism;
+  private final String checkpointInterval;
+
+  private Benchmark(EmbeddedKafka kafka, MiniCluster cluster, Path work, int events, int parallelism,
+      String checkpointInterval) {
+    this.kafka = kafka;
+    this.cluster = cluster;
+    this.work = work;
+    this.events = events;
+    this.parallelism = parallelism;
+    this.checkpointInterval = checkpointInterval;
+  }
+
+  /** One measured run. */
+  static final class Run {
+    final double seconds;
+    /** The Flink job's own runtime, without planning and submission; the wall time for (c). */
+    double jobSeconds;
+    final long rows;
+    final long files;
+    final int snapshots;
+
+    Run(double seconds, long rows, long files, int snapshots) {
+      this.seconds = seconds;
+      this.jobSeconds = seconds;
+      this.rows = rows;
+      this.files = files;
+      this.snapshots = snapshots;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int events = 2_000_000;
+    int repeats = 3;
+    int partitions = 4;
+    int parallelism = Runtime.getRuntime().availableProcessors();
+    String checkpoint = "10 s";
+    for (int i = 0; i < args.length; i += 2) {
+      switch (args[i]) {
+        case "--events": events = Integer.parseInt(args[i + 1]); break;
+        case "--repeats": repeats = Integer.parseInt(args[i + 1]); break;
+        case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
+        case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
+        case "--checkpoint-interval": checkpoint = args[i + 1]; break;
+        default: throw new IllegalArgumentException("unknown argument " + args[i]
+            + " (--events N --repeats R --partitions P --parallelism P --checkpoint-interval '10 s')");
+      }
+    }
+    Path work = Files.createTempDirectory("kafka-iceberg-benchmark");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      kafka.createTopic(TOPIC, partitions);
+      System.out.printf(Locale.ROOT, "Pre-loading %,d JSON %s events into %d partitions...%n", events, TOPIC, partitions);
+      long t = System.nanoTime();
+      preload(kafka, events);
+      System.out.printf(Locale.ROOT, "  loaded in %.1f s%n", (System.nanoTime() - t) / 1e9);
+      org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+      MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+          .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
+      cluster.start();
+      try {
+        Benchmark b = new Benchmark(kafka, cluster, work, events, parallelism, checkpoint);
+        List<Run> job = new ArrayList<>();
+        List<Run> hand = new ArrayList<>();
+        List<Run> parse = new ArrayList<>();
+        // One unmeasured round first: class loading and JIT would otherwise be charged to (a).
+        System.out.println("Warm-up round (not counted):");
+        b.report("(a) this job", b.runJob(0));
+        b.report("(b) hand-written SQL", b.runHandWritten(0));
+        b.report("(c) parse-only", b.parseOnly(0));
+        System.out.println("Measured rounds:");
+        for (int r = 1; r <= repeats; r++) {
+          job.add(b.report("(a) this job", b.runJob(r)));
+          hand.add(b.report("(b) hand-written SQL", b.runHandWritten(r)));
+          parse.add(b.report("(c) parse-only", b.parseOnly(r)));
+        }
+        b.summary(job, hand, parse, repeats, partitions);
+      } finally {
+        cluster.close();
+      }
+    }
+  }
+
+  private static void preload(EmbeddedKafka kafka, int events) throws Exception {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("acks", "1");
+    p.put("linger.ms", "20");
+    p.put("batch.size", Integer.toString(512 * 1024));
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      StringBuilder sb = new StringBuilder(128);
+      for (int i = 0; i < events; i++) {
+        sb.setLength(0);
+        sb.append("{\"user_id\":").append(i % 1000).append(",\"bid_id\":\"bid-").append(i)
+            .append("\",\"amount\":").append(i % 10_000).append('.').append(i % 100)
+            .append(",\"timestamp_ms\":").append(T0 + i).append('}');
+        producer.send(new ProducerRecord<>(TOPIC, sb.toString().getBytes(StandardCharsets.UTF_8)));
+      }
+      producer.flush();
+    }
+  }
+
+  /** (a) StreamingJob with the shipped config/ (dead-letter format included), bounded. */
+  private Run runJob(int r) throws Exception {
+    Path warehouse = work.resolve("job-" + r);
+    Path props = work.resolve("job-" + r + ".json");
+    Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\""
+        + kafka.bootstrapServers() + "\",\"bounded\":\"true\"}},"
+        + "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\",\"warehouse\":\""
+        + warehouse.toUri() + "\",\"namespace\":\"bench\"}},"
+        + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"" + parallelism + "\","
+        + "\"checkpoint.interval\":\"" + checkpointInterval + "\",\"topics\":\"bid-events\"}}]");
+    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
+    long start = System.nanoTime();
+    org.apache.flink.table.api.TableResult result =
+        StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
+    result.await();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return stats(seconds, result, warehouse, "bench");
+  }
+
+  /** (b) The same source, sink and INSERT written by hand: no framework code at all. */
+  private Run runHandWritten(int r) throws Exception {
+    Path warehouse = work.resolve("hand-" + r);
+    long start = System.nanoTime();
+    TestStreamEnvironment env = new TestStreamEnvironment(cluster, parallelism);
+    env.enableCheckpointing(org.apache.flink.util.TimeUtils.parseDuration(checkpointInterval).toMillis());
+    StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
+    tEnv.getConfig().setLocalTimeZone(java.time.ZoneOffset.UTC);
+    tEnv.executeSql("CREATE CATALOG hand WITH ('type'='iceberg', 'catalog-type'='hadoop', 'warehouse'='"
+        + warehouse.toUri() + "')");
+    tEnv.executeSql("CREATE DATABASE IF NOT EXISTS hand.bench");
+    tEnv.executeSql("CREATE TABLE IF NOT EXISTS hand.bench.bid_events_raw (user_id BIGINT, bid_id STRING, "
+        + "amount DOUBLE, event_time TIMESTAMP(3), ingestion_time TIMESTAMP(3))");
+    tEnv.executeSql("CREATE TEMPORARY TABLE src (user_id BIGINT, bid_id STRING, amount DOUBLE, timestamp_ms BIGINT) "
+        + "WITH ('connector'='kafka', 'topic'='" + TOPIC + "', 'properties.bootstrap.servers'='"
+        + kafka.bootstrapServers() + "', 'properties.group.id'='hand-" + r + "', "
+        + "'scan.startup.mode'='earliest-offset', 'scan.bounded.mode'='latest-offset', 'format'='json')");
+    org.apache.flink.table.api.TableResult result = tEnv.createStatementSet().addInsertSql(
+        "INSERT INTO hand.bench.bid_events_raw SELECT user_id, bid_id, amount, "
+        + "TO_TIMESTAMP_LTZ(timestamp_ms, 3), CURRENT_TIMESTAMP FROM src").execute();
+    result.await();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return stats(seconds, result, warehouse, "bench");
+  }
+
+  /** (c) As fast as the records can be read and parsed here: one consumer thread per core. */
+  private Run parseOnly(int r) throws Exception {
+    List<TopicPartition> all = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+      c.partitionsFor(TOPIC).forEach(pi -> all.add(new TopicPartition(TOPIC, pi.partition())));
+    }
+    AtomicLong parsed = new AtomicLong();
+    long start = System.nanoTime();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < parallelism; t++) {
+      List<TopicPartition> mine = new ArrayList<>();
+      for (int i = t; i < all.size(); i += parallelism) {
+        mine.add(all.get(i));
+      }
+      Thread th = new Thread(() -> {
+        ObjectMapper mapper = new ObjectMapper();
+        try (KafkaConsumer<byte[], byte[]> c = consumer()) {
+          c.assign(mine);
+          c.seekToBeginning(mine);
+          java.util.Map<TopicPartition, Long> end = c.endOffsets(mine);
+          while (mine.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+            for (ConsumerRecord<byte[], byte[]> rec : c.poll(java.time.Duration.ofMillis(200))) {
+              mapper.readTree(rec.value());
+              parsed.incrementAndGet();
+            }
+          }
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      th.start();
+      threads.add(th);
+    }
+    for (Thread th : threads) {
+      th.join();
+    }
+    return new Run((System.nanoTime() - start) / 1e9, parsed.get(), 0, 0);
+  }
+
+  private KafkaConsumer<byte[], byte[]> consumer() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("enable.auto.commit", "false");
+    p.put("max.poll.records", "2000");
+    return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static Run stats(double seconds, org.apache.flink.table.api.TableResult result, Path warehouse,
+      String namespace) throws Exception {
+    HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), warehouse.toUri().toString());
+    Table t = catalog.loadTable(TableIdentifier.of(namespace, "bid_events_raw"));
+    Snapshot s = t.currentSnapshot();
+    int snapshots = 0;
+    for (Snapshot ignored : t.snapshots()) {
+      snapshots++;
+    }
+    Run run = new Run(seconds, Long.parseLong(s.summary().get("total-records")),
+        Long.parseLong(s.summary().get("total-data-files")), snapshots);
+    run.jobSeconds = result.getJobClient().orElseThrow().getJobExecutionResult().get().getNetRuntime() / 1000.0;
+    return run;
+  }
+
+  private Run report(String what, Run run) {
+    System.out.printf(Locale.ROOT, "  %-22s wall %5.1f s %,10.0f events/s | job %5.1f s %,10.0f events/s | rows=%d "
+        + "files=%d snapshots=%d%n", what, run.seconds, events / run.seconds, run.jobSeconds, events / run.jobSeconds,
+        run.rows, run.files, run.snapshots);
+    if (run.rows != events) {
+      throw new IllegalStateException(what + " wrote " + run.rows + " rows, expected " + events);
+    }
+    return run;
+  }
+
+  private double median(List<Run> runs, boolean job) {
+    List<Double> rates = new ArrayList<>();
+    runs.forEach(r -> rates.add(events / (job ? r.jobSeconds : r.seconds)));
+    Collections.sort(rates);
+    return rates.get(rates.size() / 2);
+  }
+
+  private void summary(List<Run> job, List<Run> hand, List<Run> parse, int repeats, int partitions) throws Exception {
+    double a = median(job, false);
+    double b = median(hand, false);
+    double c = median(parse, false);
+    double aJob = median(job, true);
+    double bJob = median(hand, true);
+    long heapPeak = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        heapPeak += pool.getPeakUsage().getUsed();
+      }
+    }
+    String rss = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM"))
+        .findFirst().orElse("VmHWM: n/a").replaceAll("\\s+", " ");
+    System.out.println();
+    System.out.printf(Locale.ROOT, "%,d events, %d partitions, parallelism %d, checkpoint interval %s, %d cores, "
+        + "median of %d%n", events, partitions, parallelism, checkpointInterval,
+        Runtime.getRuntime().availableProcessors(), repeats);
+    System.out.println("| run | events/s, wall (median) | events/s, job runtime (median) | rows | data files | snapshots |");
+    System.out.println("|---|---:|---:|---:|---:|---:|");
+    Run lastJob = job.get(job.size() - 1);
+    Run lastHand = hand.get(hand.size() - 1);
+    System.out.printf(Locale.ROOT, "| (a) this job, shipped config | %,.0f | %,.0f | %d | %d | %d |%n", a, aJob,
+        lastJob.rows, lastJob.files, lastJob.snapshots);
+    System.out.printf(Locale.ROOT, "| (b) hand-written Flink SQL | %,.0f | %,.0f | %d | %d | %d |%n", b, bJob,
+        lastHand.rows, lastHand.files, lastHand.snapshots);
+    System.out.printf(Locale.ROOT, "| (c) parse-only ceiling (%d Jackson consumers) | %,.0f | %,.0f | - | - | - |%n",
+        parallelism, c, c);
+    System.out.printf(Locale.ROOT, "wall:        a/b = %.3f   a/c = %.3f%n", a / b, a / c);
+    System.out.printf(Locale.ROOT, "job runtime: a/b = %.3f   a/c = %.3f%n", aJob / bJob, aJob / c);
+    System.out.printf(Locale.ROOT, "peak heap used = %d MiB, peak RSS (%s)%n", heapPeak >> 20, rss);
+  }
+}
