@@ -52,6 +52,7 @@ public final class RuntimeProperties {
   public static final String PARALLELISM = "parallelism";
   public static final String CHECKPOINT_INTERVAL = "checkpoint.interval";
   public static final String LOCAL_TIME_ZONE = "local.time.zone";
+  public static final String OBJECT_REUSE = "object.reuse";
   // Local
   public static final String EMBEDDED_KAFKA = "embedded.kafka";
   public static final String SAMPLE_EVENTS_PER_SECOND = "sample.events.per.second";
@@ -63,7 +64,7 @@ public final class RuntimeProperties {
     KEYS.put(KAFKA_GROUP, List.of(BOOTSTRAP_SERVERS, AUTH, SASL_USERNAME, SASL_PASSWORD, SASL_MECHANISM,
         SECURITY_PROTOCOL, BOUNDED));
     KEYS.put(CATALOG_GROUP, List.of(CATALOG_TYPE, WAREHOUSE, NAMESPACE, CATALOG_NAME, URI));
-    KEYS.put(JOB_GROUP, List.of(CONFIG_DIR, TOPICS, PARALLELISM, CHECKPOINT_INTERVAL, LOCAL_TIME_ZONE));
+    KEYS.put(JOB_GROUP, List.of(CONFIG_DIR, TOPICS, PARALLELISM, CHECKPOINT_INTERVAL, LOCAL_TIME_ZONE, OBJECT_REUSE));
     KEYS.put(LOCAL_GROUP, List.of(EMBEDDED_KAFKA, SAMPLE_EVENTS_PER_SECOND, WAREHOUSE_DIR));
   }
 

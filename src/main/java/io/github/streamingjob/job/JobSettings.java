@@ -17,9 +17,11 @@ public final class JobSettings {
   private final Integer parallelism;
   private final Duration checkpointInterval;
   private final ZoneId timeZone;
+  private final boolean objectReuse;
 
   private JobSettings(Path configDir, List<String> topics, Integer parallelism, Duration checkpointInterval,
-      ZoneId timeZone) {
+      ZoneId timeZone, boolean objectReuse) {
+    this.objectReuse = objectReuse;
     this.configDir = configDir;
     this.topics = List.copyOf(topics);
     this.parallelism = parallelism;
@@ -41,7 +43,8 @@ public final class JobSettings {
     } catch (java.time.DateTimeException e) {
       problems.add(props.at(JOB_GROUP).key(RuntimeProperties.LOCAL_TIME_ZONE), "'" + zone + "' is not a time zone");
     }
-    return new JobSettings(dir, props.getList(JOB_GROUP, RuntimeProperties.TOPICS), parallelism, checkpoint, zoneId);
+    return new JobSettings(dir, props.getList(JOB_GROUP, RuntimeProperties.TOPICS), parallelism, checkpoint, zoneId,
+        props.getBoolean(JOB_GROUP, RuntimeProperties.OBJECT_REUSE, true));
   }
 
   public Optional<Path> configDir() {
@@ -60,6 +63,11 @@ public final class JobSettings {
   /** Set for local runs and self-managed clusters; MSF configures checkpoints itself. */
   public Optional<Duration> checkpointInterval() {
     return Optional.ofNullable(checkpointInterval);
+  }
+
+  /** {@code pipeline.object-reuse}; on unless set to false. */
+  public boolean objectReuse() {
+    return objectReuse;
   }
 
   /** {@code table.local-time-zone}; UTC unless set, so TIMESTAMP_LTZ to TIMESTAMP never depends on the host. */

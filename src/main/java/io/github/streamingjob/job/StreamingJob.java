@@ -102,6 +102,12 @@ public final class StreamingJob {
       List<TopicDef> topics = selectTopics(config, settings.job);
       settings.job.parallelism().ifPresent(env::setParallelism);
       settings.job.checkpointInterval().ifPresent(i -> env.enableCheckpointing(i.toMillis()));
+      // Flink's SQL operators never hold on to input rows, so chained operators may share them instead
+      // of copying each row per consumer (the source feeds both the sink and the dead-letter branch).
+      // The benchmark measured the copies at ~10% of the CPU (docs/benchmarks.md).
+      if (settings.job.objectReuse()) {
+        env.getConfig().enableObjectReuse();
+      }
       StreamTableEnvironment tableEnv = StreamTableEnvironment.create(env);
       tableEnv.getConfig().setLocalTimeZone(settings.job.timeZone());
       tableEnv.getConfig().set(PipelineOptions.NAME, "kafka-to-iceberg: "

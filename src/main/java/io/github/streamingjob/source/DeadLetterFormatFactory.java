@@ -160,8 +160,15 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
         }
         // The Kafka source expects a GenericRowData for the value's physical columns.
         GenericRowData out = new GenericRowData(fields + 2);
-        for (int i = 0; i < fields; i++) {
-          out.setField(i, getters[i].getFieldOrNull(row));
+        if (row instanceof GenericRowData) {
+          GenericRowData generic = (GenericRowData) row;
+          for (int i = 0; i < fields; i++) {
+            out.setField(i, generic.getField(i));
+          }
+        } else {
+          for (int i = 0; i < fields; i++) {
+            out.setField(i, getters[i].getFieldOrNull(row));
+          }
         }
         return out;
       } catch (IOException | RuntimeException e) {

@@ -49,9 +49,11 @@ public final class Benchmark {
   private final int events;
   private final int parallelism;
   private final String checkpointInterval;
+  private final String configDir;
 
   private Benchmark(EmbeddedKafka kafka, MiniCluster cluster, Path work, int events, int parallelism,
-      String checkpointInterval) {
+      String checkpointInterval, String configDir) {
+    this.configDir = configDir;
     this.kafka = kafka;
     this.cluster = cluster;
     this.work = work;
@@ -84,6 +86,7 @@ public final class Benchmark {
     int partitions = 4;
     int parallelism = Runtime.getRuntime().availableProcessors();
     String checkpoint = "10 s";
+    String configDir = "config";
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--events": events = Integer.parseInt(args[i + 1]); break;
@@ -91,8 +94,9 @@ public final class Benchmark {
         case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
         case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
         case "--checkpoint-interval": checkpoint = args[i + 1]; break;
+        case "--config-dir": configDir = args[i + 1]; break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--events N --repeats R --partitions P --parallelism P --checkpoint-interval '10 s')");
+            + " (--events N --repeats R --partitions P --parallelism P --checkpoint-interval '10 s' --config-dir DIR)");
       }
     }
     Path work = Files.createTempDirectory("kafka-iceberg-benchmark");
@@ -107,7 +111,7 @@ public final class Benchmark {
           .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
       cluster.start();
       try {
-        Benchmark b = new Benchmark(kafka, cluster, work, events, parallelism, checkpoint);
+        Benchmark b = new Benchmark(kafka, cluster, work, events, parallelism, checkpoint, configDir);
         List<Run> job = new ArrayList<>();
         List<Run> hand = new ArrayList<>();
         List<Run> parse = new ArrayList<>();
@@ -159,7 +163,7 @@ public final class Benchmark {
         + warehouse.toUri() + "\",\"namespace\":\"bench\"}},"
         + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"" + parallelism + "\","
         + "\"checkpoint.interval\":\"" + checkpointInterval + "\",\"topics\":\"bid-events\"}}]");
-    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
+    CliArgs cli = CliArgs.parse("--config-dir", configDir, "--properties", props.toString());
     long start = System.nanoTime();
     org.apache.flink.table.api.TableResult result =
         StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
@@ -176,11 +180,21 @@ public final class Benchmark {
     env.enableCheckpointing(org.apache.flink.util.TimeUtils.parseDuration(checkpointInterval).toMillis());
     StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
     tEnv.getConfig().setLocalTimeZone(java.time.ZoneOffset.UTC);
+    // The same table as the shipped config's, partitioned by days(event_time): Flink DDL cannot say
+    // days(), so a hand-written job creates it with Iceberg's API.
+    HadoopCatalog iceberg = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), warehouse.toUri().toString());
+    org.apache.iceberg.Schema schema = new org.apache.iceberg.Schema(
+        org.apache.iceberg.types.Types.NestedField.optional(1, "user_id", org.apache.iceberg.types.Types.LongType.get()),
+        org.apache.iceberg.types.Types.NestedField.optional(2, "bid_id", org.apache.iceberg.types.Types.StringType.get()),
+        org.apache.iceberg.types.Types.NestedField.optional(3, "amount", org.apache.iceberg.types.Types.DoubleType.get()),
+        org.apache.iceberg.types.Types.NestedField.optional(4, "event_time",
+            org.apache.iceberg.types.Types.TimestampType.withoutZone()),
+        org.apache.iceberg.types.Types.NestedField.optional(5, "ingestion_time",
+            org.apache.iceberg.types.Types.TimestampType.withoutZone()));
+    iceberg.createTable(TableIdentifier.of("bench", "bid_events_raw"), schema,
+        org.apache.iceberg.PartitionSpec.builderFor(schema).day("event_time").build());
     tEnv.executeSql("CREATE CATALOG hand WITH ('type'='iceberg', 'catalog-type'='hadoop', 'warehouse'='"
         + warehouse.toUri() + "')");
-    tEnv.executeSql("CREATE DATABASE IF NOT EXISTS hand.bench");
-    tEnv.executeSql("CREATE TABLE IF NOT EXISTS hand.bench.bid_events_raw (user_id BIGINT, bid_id STRING, "
-        + "amount DOUBLE, event_time TIMESTAMP(3), ingestion_time TIMESTAMP(3))");
     tEnv.executeSql("CREATE TEMPORARY TABLE src (user_id BIGINT, bid_id STRING, amount DOUBLE, timestamp_ms BIGINT) "
         + "WITH ('connector'='kafka', 'topic'='" + TOPIC + "', 'properties.bootstrap.servers'='"
         + kafka.bootstrapServers() + "', 'properties.group.id'='hand-" + r + "', "
