@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,13 +68,10 @@ class DeadLetterITCase {
       kafka.send("bid-events", 0, records);
 
       Path warehouse = dir.resolve("warehouse");
-      Path props = dir.resolve("props.json");
-      Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\""
-          + kafka.bootstrapServers() + "\"}},"
-          + "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\",\"warehouse\":\""
-          + warehouse.toUri() + "\",\"namespace\":\"dlq\"}},"
-          + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"1\",\"checkpoint.interval\":\"1 s\","
-          + "\"topics\":\"bid-events,bid-events-aggregated\"}}]");
+      Path props = PropertiesFile.local(kafka.bootstrapServers(), warehouse, "dlq")
+          .set("Job", "parallelism", "1").set("Job", "checkpoint.interval", "1 s")
+          .set("Job", "topics", "bid-events,bid-events-aggregated")
+          .writeTo(dir.resolve("props.json"));
       CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
       TableResult result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(),
           JobSources.fromArgs(cli));

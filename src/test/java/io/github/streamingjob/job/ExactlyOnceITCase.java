@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,13 +67,9 @@ class ExactlyOnceITCase {
 
   private TableResult startJob(String name, String configDir, String topics, String savepoint) throws Exception {
     Path warehouse = dir.resolve(name);
-    Path props = dir.resolve(name + ".json");
-    Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\""
-        + kafka.bootstrapServers() + "\"}},"
-        + "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\",\"warehouse\":\""
-        + warehouse.toUri() + "\",\"namespace\":\"eo\"}},"
-        + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"2\",\"checkpoint.interval\":\"500 ms\","
-        + "\"topics\":\"" + topics + "\"}}]");
+    Path props = PropertiesFile.local(kafka.bootstrapServers(), warehouse, "eo")
+        .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "500 ms").set("Job", "topics", topics)
+        .writeTo(dir.resolve(name + ".json"));
     Configuration conf = new Configuration();
     if (savepoint != null) {
       conf.setString("execution.savepoint.path", savepoint);

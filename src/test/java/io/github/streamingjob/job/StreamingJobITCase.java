@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,13 +93,9 @@ class StreamingJobITCase {
         + "      schema:\n        - name: \"x\"\n          type: \"STRING\"\n    transformation: \"not_registered\"\n");
     Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
     Path warehouse = dir.resolve("warehouse");
-    Path props = dir.resolve("props.json");
-    Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\""
-        + kafka.bootstrapServers() + "\"}},"
-        + "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\",\"warehouse\":\""
-        + warehouse.toUri() + "\",\"namespace\":\"e2e\"}},"
-        + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"1\",\"checkpoint.interval\":\"1 s\"}}]");
-
+    Path props = PropertiesFile.local(kafka.bootstrapServers(), warehouse, "e2e")
+        .set("Job", "parallelism", "1").set("Job", "checkpoint.interval", "1 s")
+        .writeTo(dir.resolve("props.json"));
     CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
     TableResult result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(), JobSources.fromArgs(cli));
     try {

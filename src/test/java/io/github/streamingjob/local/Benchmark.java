@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.streamingjob.job.CliArgs;
 import io.github.streamingjob.job.JobSources;
 import io.github.streamingjob.job.StreamingJob;
+import io.github.streamingjob.testing.PropertiesFile;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -156,13 +157,12 @@ public final class Benchmark {
   /** (a) StreamingJob with the shipped config/ (dead-letter format included), bounded. */
   private Run runJob(int r) throws Exception {
     Path warehouse = work.resolve("job-" + r);
-    Path props = work.resolve("job-" + r + ".json");
-    Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\""
-        + kafka.bootstrapServers() + "\",\"bounded\":\"true\"}},"
-        + "{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{\"type\":\"hadoop\",\"warehouse\":\""
-        + warehouse.toUri() + "\",\"namespace\":\"bench\"}},"
-        + "{\"PropertyGroupId\":\"Job\",\"PropertyMap\":{\"parallelism\":\"" + parallelism + "\","
-        + "\"checkpoint.interval\":\"" + checkpointInterval + "\",\"topics\":\"bid-events\"}}]");
+    Path props = PropertiesFile.local(kafka.bootstrapServers(), warehouse, "bench")
+        .set("KafkaSource", "bounded", "true")
+        .set("Job", "parallelism", Integer.toString(parallelism))
+        .set("Job", "checkpoint.interval", checkpointInterval)
+        .set("Job", "topics", "bid-events")
+        .writeTo(work.resolve("job-" + r + ".json"));
     CliArgs cli = CliArgs.parse("--config-dir", configDir, "--properties", props.toString());
     long start = System.nanoTime();
     org.apache.flink.table.api.TableResult result =
