@@ -90,11 +90,23 @@ class ShadedJarITCase {
   }
 
   @Test
+  void distributionZipHoldsJarConfigPropertiesAndReadme() throws IOException {
+    Path zip = Path.of(JAR.toString().replaceAll("\\.jar$", "-dist.zip"));
+    String base = JAR.getFileName().toString().replaceAll("\\.jar$", "");
+    try (ZipFile z = new ZipFile(zip.toFile())) {
+      List<String> names = z.stream().map(e -> e.getName()).collect(Collectors.toList());
+      assertThat(names).contains(base + "/lib/" + JAR.getFileName(), base + "/config/topics.yaml",
+          base + "/config/transformations.yaml", base + "/application_properties.json", base + "/README.md");
+    }
+  }
+
+  @Test
   void jarHoldsConnectorsFormatsCatalogAndConfigButNoFlinkRuntimeOrLocalClasses() throws IOException {
     try (ZipFile zip = new ZipFile(JAR.toFile())) {
       String factories = new String(zip.getInputStream(zip.getEntry("META-INF/services/org.apache.flink.table.factories.Factory"))
           .readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(factories).contains("org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory",
+      assertThat(factories).contains("io.github.streamingjob.source.DeadLetterFormatFactory",
+          "org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory",
           "org.apache.flink.formats.json.JsonFormatFactory", "org.apache.flink.formats.csv.CsvFormatFactory",
           "org.apache.flink.formats.avro.AvroFormatFactory", "org.apache.iceberg.flink.FlinkDynamicTableFactory");
       String legacy = new String(zip.getInputStream(zip.getEntry(

@@ -38,7 +38,75 @@ public final class LocalRunner {
   private LocalRunner() {}
 
   public static void main(String[] args) throws Exception {
-    CliArgs cli = CliArgs.parse(args);
+    Running run = start(CliArgs.parse(args));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("Stopping: generator, Flink job, broker...");
+      run.close();
+      System.out.println("Stopped.");
+    }, "local-runner-shutdown"));
+    while (!run.job.getJobStatus().get().isGloballyTerminalState()) {
+      Thread.sleep(STATUS_EVERY_MS);
+      System.out.println(java.time.LocalTime.now().withNano(0) + " " + run.catalogSettings.namespace() + " in "
+          + run.catalogSettings.warehouse());
+      run.status().forEach(System.out::println);
+    }
+    System.out.println("Job ended: " + run.job.getJobStatus().get());
+  }
+
+  /** A started local run: the Flink job, and the broker and generator when embedded. */
+  public static final class Running implements AutoCloseable {
+    final JobClient job;
+    final CatalogSettings catalogSettings;
+    final Catalog catalog;
+    final List<String> tables;
+    private final EmbeddedKafka broker;
+    private final Thread generator;
+    private final AtomicBoolean running;
+
+    private Running(JobClient job, CatalogSettings catalogSettings, List<String> tables, EmbeddedKafka broker,
+        Thread generator, AtomicBoolean running) {
+      this.job = job;
+      this.catalogSettings = catalogSettings;
+      this.catalog = IcebergCatalogs.load(catalogSettings);
+      this.tables = tables;
+      this.broker = broker;
+      this.generator = generator;
+      this.running = running;
+    }
+
+    /** One line per sink table: rows, snapshots, last commit. */
+    public List<String> status() {
+      return TableStatus.lines(catalog, catalogSettings.namespace(), tables);
+    }
+
+    public Catalog catalog() {
+      return catalog;
+    }
+
+    public List<String> tables() {
+      return tables;
+    }
+
+    /** Stops the generator, cancels the job, shuts the broker down. */
+    @Override
+    public void close() {
+      running.set(false);
+      try {
+        if (generator != null) {
+          generator.join(5_000);
+        }
+        job.cancel().get();
+      } catch (Exception e) {
+        // Already finished, or the cluster is going down with the JVM.
+      }
+      if (broker != null) {
+        broker.close();
+      }
+    }
+  }
+
+  /** Starts the broker and sample data (if the Local group asks for them), then the job. */
+  public static Running start(CliArgs cli) throws Exception {
     RuntimeProperties props = JobSources.fromArgs(cli).properties();
     Problems problems = new Problems();
     JobSettings settings = JobSettings.from(props, problems);
@@ -74,35 +142,8 @@ public final class LocalRunner {
     JobClient job = result.getJobClient().orElseThrow();
     System.out.println("Flink job " + job.getJobID() + " running; web UI on http://localhost:8081 (or the next free "
         + "port); Ctrl-C to stop.");
-
-    EmbeddedKafka broker = kafka;
-    Thread gen = generator;
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("Stopping: generator, Flink job, broker...");
-      running.set(false);
-      try {
-        if (gen != null) {
-          gen.join(5_000);
-        }
-        job.cancel().get();
-      } catch (Exception e) {
-        // Already finished or the cluster is going down with the JVM.
-      }
-      if (broker != null) {
-        broker.close();
-      }
-      System.out.println("Stopped.");
-    }, "local-runner-shutdown"));
-
-    Catalog catalog = IcebergCatalogs.load(catalogSettings);
     List<String> tables = topics.stream().map(t -> t.sink().tableName()).collect(Collectors.toList());
-    while (!job.getJobStatus().get().isGloballyTerminalState()) {
-      Thread.sleep(STATUS_EVERY_MS);
-      System.out.println(java.time.LocalTime.now().withNano(0) + " " + catalogSettings.namespace() + " in "
-          + catalogSettings.warehouse());
-      TableStatus.lines(catalog, catalogSettings.namespace(), tables).forEach(System.out::println);
-    }
-    System.out.println("Job ended: " + job.getJobStatus().get());
+    return new Running(job, catalogSettings, tables, kafka, generator, running);
   }
 
   /**

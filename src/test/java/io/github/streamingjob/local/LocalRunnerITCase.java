@@ -1,0 +1,54 @@
+package io.github.streamingjob.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.streamingjob.job.CliArgs;
+import io.github.streamingjob.testing.PropertiesFile;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's run command, minus Maven: embedded broker, sample data, rows in all four tables. */
+class LocalRunnerITCase {
+  @TempDir Path dir;
+
+  @Test
+  void sampleDataReachesEverySinkTableWithinAMinute() throws Exception {
+    // The shipped application_properties.json, with the warehouse in a temp dir and faster commits.
+    Path props = PropertiesFile.local("embedded", dir.resolve("warehouse"), "streaming")
+        .set("Job", "parallelism", "1").set("Job", "checkpoint.interval", "2 s")
+        .set("Local", "embedded.kafka", "true").set("Local", "sample.events.per.second", "300")
+        .writeTo(dir.resolve("props.json"));
+    long start = System.nanoTime();
+    try (LocalRunner.Running run = LocalRunner.start(CliArgs.parse("--properties", props.toString()))) {
+      assertThat(run.tables()).containsExactly("bid_events_raw", "user_events_processed", "order_events_enriched",
+          "bid_events_aggregated");
+      while (!everyTableHasRows(run) && System.nanoTime() - start < 60_000_000_000L) {
+        Thread.sleep(500);
+      }
+      System.out.printf("All four tables had rows %.1f s after start%n", (System.nanoTime() - start) / 1e9);
+      run.status().forEach(System.out::println);
+      assertThat(everyTableHasRows(run)).as(String.join("\n", run.status())).isTrue();
+    }
+  }
+
+  private static boolean everyTableHasRows(LocalRunner.Running run) {
+    for (String name : run.tables()) {
+      TableIdentifier id = TableIdentifier.of("streaming", name);
+      if (!run.catalog().tableExists(id)) {
+        return false;
+      }
+      Table t = run.catalog().loadTable(id);
+      t.refresh();
+      Snapshot s = t.currentSnapshot();
+      if (TableStatus.rows(s) == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
