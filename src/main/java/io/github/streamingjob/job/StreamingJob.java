@@ -73,7 +73,9 @@ public final class StreamingJob {
   /** Builds and submits the job; returns once it is submitted. */
   public static TableResult run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
     Assembly job = Assembly.of(cli, env, sources);
-    // Catalog work starts only now that every pipeline has planned against its sink schema.
+    // The whole job is planned and optimised against stand-ins of its sinks first, so a query the
+    // optimiser refuses stops the job before any table is created.
+    job.planner.explainAgainstStandInSinks(job.pipelines);
     org.apache.iceberg.catalog.Catalog iceberg = IcebergCatalogs.register(job.tableEnv, job.settings.catalog);
     SinkTables.ensure(iceberg, job.settings.catalog.namespace(), JobPlanner.tables(job.pipelines));
     LOG.info("Submitting {} pipeline(s) as one job: {}", job.pipelines.size(),

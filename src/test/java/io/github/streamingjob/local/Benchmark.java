@@ -254,8 +254,23 @@ public final class Benchmark {
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
-  private static Run stats(double seconds, org.apache.flink.table.api.TableResult result, Path warehouse,
+  private Run stats(double seconds, org.apache.flink.table.api.TableResult result, Path warehouse,
       String namespace) throws Exception {
+    double jobSeconds = result.getJobClient().orElseThrow().getJobExecutionResult().get().getNetRuntime() / 1000.0;
+    Run run = readTable(seconds, warehouse, namespace);
+    if (run.rows != events) {
+      // Tell a late commit from a lost one: look again once the job has surely finished its commits.
+      System.out.printf(Locale.ROOT, "  !! %d rows right after the job finished; re-reading in 5 s%n", run.rows);
+      Thread.sleep(5_000);
+      run = readTable(seconds, warehouse, namespace);
+      System.out.printf(Locale.ROOT, "  !! %d rows 5 s later (status %s)%n", run.rows,
+          result.getJobClient().orElseThrow().getJobStatus().get());
+    }
+    run.jobSeconds = jobSeconds;
+    return run;
+  }
+
+  private static Run readTable(double seconds, Path warehouse, String namespace) {
     HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), warehouse.toUri().toString());
     Table t = catalog.loadTable(TableIdentifier.of(namespace, "bid_events_raw"));
     Snapshot s = t.currentSnapshot();
@@ -263,10 +278,8 @@ public final class Benchmark {
     for (Snapshot ignored : t.snapshots()) {
       snapshots++;
     }
-    Run run = new Run(seconds, Long.parseLong(s.summary().get("total-records")),
+    return new Run(seconds, Long.parseLong(s.summary().get("total-records")),
         Long.parseLong(s.summary().get("total-data-files")), snapshots);
-    run.jobSeconds = result.getJobClient().orElseThrow().getJobExecutionResult().get().getNetRuntime() / 1000.0;
-    return run;
   }
 
   private Run report(String what, Run run) {
