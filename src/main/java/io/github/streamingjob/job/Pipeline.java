@@ -1,7 +1,14 @@
 package io.github.streamingjob.job;
 
+import io.github.streamingjob.config.ColumnDef;
+import io.github.streamingjob.config.OnError;
+import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.sink.DeadLetterTable;
+import io.github.streamingjob.source.KafkaSourceTable;
 import io.github.streamingjob.transform.BaseTransformer;
+import io.github.streamingjob.util.Sql;
+import java.util.stream.Collectors;
 
 /** One topic's generated SQL: its source table, its transformer's SELECT, and the INSERT into its sink. */
 public final class Pipeline {
@@ -36,22 +43,21 @@ public final class Pipeline {
   }
 
   public boolean keepsDeadLetters() {
-    return topic.onError() == io.github.streamingjob.config.OnError.DEAD_LETTER;
-  }
-
-  /** INSERT of the topic's malformed records into its dead-letter table. */
-  public String deadLetterInsertInto(String qualifiedTable) {
-    return "INSERT INTO " + qualifiedTable + " ("
-        + io.github.streamingjob.util.Sql.identList(io.github.streamingjob.sink.DeadLetterTable.of("x").schema().stream()
-            .map(c -> c.name()).collect(java.util.stream.Collectors.toList()))
-        + ")\n" + io.github.streamingjob.source.KafkaSourceTable.deadLetterSelect(topic);
+    return topic.onError() == OnError.DEAD_LETTER;
   }
 
   /** INSERT with an explicit column list, so extra columns in an existing table stay NULL. */
   public String insertInto(String qualifiedSink) {
-    return "INSERT INTO " + qualifiedSink + " ("
-        + io.github.streamingjob.util.Sql.identList(
-            topic.sink().schema().stream().map(c -> c.name()).collect(java.util.stream.Collectors.toList()))
-        + ")\n" + select;
+    return insert(qualifiedSink, topic.sink(), select);
+  }
+
+  /** INSERT of the topic's malformed records into its dead-letter table. */
+  public String deadLetterInsertInto(String qualifiedTable) {
+    return insert(qualifiedTable, DeadLetterTable.of(topic.deadLetterTable()), KafkaSourceTable.deadLetterSelect(topic));
+  }
+
+  private static String insert(String table, SinkDef columnsOf, String query) {
+    return "INSERT INTO " + table + " ("
+        + Sql.identList(columnsOf.schema().stream().map(ColumnDef::name).collect(Collectors.toList())) + ")\n" + query;
   }
 }

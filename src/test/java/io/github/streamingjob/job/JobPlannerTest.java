@@ -138,4 +138,37 @@ class JobPlannerTest {
     String message = problems(args(topics, scram, HADOOP));
     assertThat(message).contains("topic 'bid-events'").contains("bogus").doesNotContain("s3cr3t-Pa55");
   }
+
+  @Test
+  void secretsNeverAppearInLogsOrPrintedDdl() throws IOException {
+    String scram = "{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":\"b:9096\","
+        + "\"auth\":\"scram\",\"sasl.username\":\"bob\",\"sasl.password\":\"s3cr3t-Pa55\"}}";
+    org.apache.logging.log4j.core.LoggerContext ctx =
+        (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+    org.apache.logging.log4j.core.config.Configuration config = ctx.getConfiguration();
+    java.io.StringWriter logs = new java.io.StringWriter();
+    org.apache.logging.log4j.core.appender.WriterAppender appender =
+        org.apache.logging.log4j.core.appender.WriterAppender.createAppender(
+            org.apache.logging.log4j.core.layout.PatternLayout.createDefaultLayout(), null, logs, "capture", false, true);
+    appender.start();
+    org.apache.logging.log4j.Level rootLevel = config.getRootLogger().getLevel();
+    config.getRootLogger().addAppender(appender, org.apache.logging.log4j.Level.ALL, null);
+    config.getRootLogger().setLevel(org.apache.logging.log4j.Level.DEBUG);
+    ctx.updateLoggers();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream originalOut = System.out;
+    try {
+      System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(StreamingJob.validate(args(shipped(), scram, HADOOP), StreamExecutionEnvironment.getExecutionEnvironment()))
+          .isTrue();
+    } finally {
+      System.setOut(originalOut);
+      config.getRootLogger().removeAppender("capture");
+      config.getRootLogger().setLevel(rootLevel);
+      ctx.updateLoggers();
+    }
+    String printed = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(printed).contains("'properties.sasl.jaas.config' = '******'").doesNotContain("s3cr3t-Pa55");
+    assertThat(logs.toString()).contains("sasl.password=******").doesNotContain("s3cr3t-Pa55");
+  }
 }
