@@ -88,6 +88,9 @@ public final class Benchmark {
     int parallelism = Runtime.getRuntime().availableProcessors();
     String checkpoint = "10 s";
     String configDir = "config";
+    // Off by default: in this setup the Connect sink spends ~2 minutes before its first commit
+    // (docs/benchmarks.md), which would make the default run 10 minutes longer.
+    boolean kafkaConnect = false;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--events": events = Integer.parseInt(args[i + 1]); break;
@@ -96,8 +99,9 @@ public final class Benchmark {
         case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
         case "--checkpoint-interval": checkpoint = args[i + 1]; break;
         case "--config-dir": configDir = args[i + 1]; break;
+        case "--kafka-connect": kafkaConnect = Boolean.parseBoolean(args[i + 1]); break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--events N --repeats R --partitions P --parallelism P --checkpoint-interval '10 s' --config-dir DIR)");
+            + " (--events N --repeats R --partitions P --parallelism P --checkpoint-interval '10 s' --config-dir DIR --kafka-connect true|false)");
       }
     }
     Path work = Files.createTempDirectory("kafka-iceberg-benchmark");
@@ -111,23 +115,31 @@ public final class Benchmark {
       MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
           .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
       cluster.start();
+      String connectClasspath = kafkaConnect ? KafkaConnectBaseline.classpath() : null;
       try {
         Benchmark b = new Benchmark(kafka, cluster, work, events, parallelism, checkpoint, configDir);
         List<Run> job = new ArrayList<>();
         List<Run> hand = new ArrayList<>();
         List<Run> parse = new ArrayList<>();
+        List<Run> connect = new ArrayList<>();
         // One unmeasured round first: class loading and JIT would otherwise be charged to (a).
         System.out.println("Warm-up round (not counted):");
         b.report("(a) this job", b.runJob(0));
         b.report("(b) hand-written SQL", b.runHandWritten(0));
         b.report("(c) parse-only", b.parseOnly(0));
+        if (connectClasspath != null) {
+          b.report("(d) Kafka Connect", b.kafkaConnect(connectClasspath, 0));
+        }
         System.out.println("Measured rounds:");
         for (int r = 1; r <= repeats; r++) {
           job.add(b.report("(a) this job", b.runJob(r)));
           hand.add(b.report("(b) hand-written SQL", b.runHandWritten(r)));
           parse.add(b.report("(c) parse-only", b.parseOnly(r)));
+          if (connectClasspath != null) {
+            connect.add(b.report("(d) Kafka Connect", b.kafkaConnect(connectClasspath, r)));
+          }
         }
-        b.summary(job, hand, parse, repeats, partitions);
+        b.summary(job, hand, parse, connect, repeats, partitions);
       } finally {
         cluster.close();
       }
@@ -246,6 +258,16 @@ public final class Benchmark {
     return new Run((System.nanoTime() - start) / 1e9, parsed.get(), 0, 0);
   }
 
+  /** (d) Apache Iceberg's Kafka Connect sink, in its own JVM (see benchmarks/kafka-connect). */
+  private Run kafkaConnect(String classpath, int r) throws Exception {
+    Path warehouse = work.resolve("connect-" + r);
+    String[] result = KafkaConnectBaseline.run(classpath, kafka.bootstrapServers(), TOPIC, events, warehouse,
+        parallelism);
+    Run run = new Run(Double.parseDouble(result[1]), Long.parseLong(result[2]), Long.parseLong(result[3]),
+        Integer.parseInt(result[4]));
+    return run;
+  }
+
   private KafkaConsumer<byte[], byte[]> consumer() {
     Properties p = new Properties();
     p.put("bootstrap.servers", kafka.bootstrapServers());
@@ -299,7 +321,8 @@ public final class Benchmark {
     return rates.get(rates.size() / 2);
   }
 
-  private void summary(List<Run> job, List<Run> hand, List<Run> parse, int repeats, int partitions) throws Exception {
+  private void summary(List<Run> job, List<Run> hand, List<Run> parse, List<Run> connect, int repeats,
+      int partitions) throws Exception {
     double a = median(job, false);
     double b = median(hand, false);
     double c = median(parse, false);
@@ -327,6 +350,12 @@ public final class Benchmark {
         lastHand.rows, lastHand.files, lastHand.snapshots);
     System.out.printf(Locale.ROOT, "| (c) parse-only ceiling (%d Jackson consumers) | %,.0f | %,.0f | - | - | - |%n",
         parallelism, c, c);
+    if (!connect.isEmpty()) {
+      Run lastConnect = connect.get(connect.size() - 1);
+      System.out.printf(Locale.ROOT, "| (d) Iceberg Kafka Connect sink (%d tasks, 1 s commits) | %,.0f | - | %d | %d | %d |%n",
+          parallelism, median(connect, false), lastConnect.rows, lastConnect.files, lastConnect.snapshots);
+      System.out.printf(Locale.ROOT, "wall:        a/d = %.3f%n", a / median(connect, false));
+    }
     System.out.printf(Locale.ROOT, "wall:        a/b = %.3f   a/c = %.3f%n", a / b, a / c);
     System.out.printf(Locale.ROOT, "job runtime: a/b = %.3f   a/c = %.3f%n", aJob / bJob, aJob / c);
     System.out.printf(Locale.ROOT, "peak heap used = %d MiB, peak RSS (%s)%n", heapPeak >> 20, rss);
