@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class KafkaConnectBaseline {
   static final Path PROJECT = Path.of("benchmarks", "kafka-connect");
+  /** The child's own log lines share the stream and may run into this line. */
+  private static final java.util.regex.Pattern RESULT =
+      java.util.regex.Pattern.compile("RESULT [0-9.]+ [0-9]+ [0-9]+ [0-9]+");
 
   private KafkaConnectBaseline() {}
 
@@ -40,10 +43,14 @@ final class KafkaConnectBaseline {
         .redirectErrorStream(true).start();
     String result = null;
     StringBuilder tail = new StringBuilder();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    Path log = warehouse.resolveSibling(warehouse.getFileName() + ".log");
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        java.io.Writer logFile = Files.newBufferedWriter(log)) {
       for (String line = out.readLine(); line != null; line = out.readLine()) {
-        if (line.startsWith("RESULT ")) {
-          result = line;
+        logFile.write(System.currentTimeMillis() + " " + line + "\n");
+        java.util.regex.Matcher m = RESULT.matcher(line);
+        if (m.find()) {
+          result = m.group();
         } else {
           tail.append(line).append('\n');
           if (tail.length() > 20_000) {
@@ -54,7 +61,8 @@ final class KafkaConnectBaseline {
     }
     p.waitFor(10, TimeUnit.MINUTES);
     if (result == null) {
-      throw new IllegalStateException("the Kafka Connect baseline printed no RESULT; its last output:\n" + tail);
+      throw new IllegalStateException("the Kafka Connect baseline printed no RESULT (full output in " + log
+          + "); its last output:\n" + tail);
     }
     return result.split(" ");
   }

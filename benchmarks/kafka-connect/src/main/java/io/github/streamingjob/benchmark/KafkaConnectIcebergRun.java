@@ -39,6 +39,8 @@ public final class KafkaConnectIcebergRun {
     Path warehouse = Path.of(args[3]);
     int tasks = Integer.parseInt(args[4]);
     String commitMs = args[5];
+    // A fresh connector name per run: its consumer group would otherwise resume at the previous run's end.
+    String name = "iceberg-sink-" + System.nanoTime();
     String control = "iceberg-control-" + System.nanoTime();
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.iceberg", "info");
@@ -71,7 +73,7 @@ public final class KafkaConnectIcebergRun {
     Connect<StandaloneHerder> connect = new ConnectStandalone().startConnect(worker);
 
     Map<String, String> sink = new HashMap<>();
-    sink.put("name", "iceberg-sink");
+    sink.put("name", name);
     sink.put("connector.class", "org.apache.iceberg.connect.IcebergSinkConnector");
     sink.put("tasks.max", Integer.toString(tasks));
     sink.put("topics", topic);
@@ -83,10 +85,12 @@ public final class KafkaConnectIcebergRun {
     sink.put("iceberg.kafka.bootstrap.servers", bootstrap);
     sink.put("iceberg.kafka.auto.offset.reset", "earliest");
     sink.put("iceberg.control.commit.interval-ms", commitMs);
+    // A task that has not joined yet would hold a commit for the default 30 s.
+    sink.put("iceberg.control.commit.timeout-ms", "5000");
     long start = System.nanoTime();
     FutureCallback<org.apache.kafka.connect.runtime.Herder.Created<org.apache.kafka.connect.runtime.rest.entities.ConnectorInfo>> created =
         new FutureCallback<>();
-    connect.herder().putConnectorConfig("iceberg-sink", sink, false, created);
+    connect.herder().putConnectorConfig(name, sink, false, created);
     created.get();
 
     long rows = 0;
