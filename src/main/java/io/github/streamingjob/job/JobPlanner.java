@@ -81,7 +81,7 @@ public final class JobPlanner {
         continue;
       }
       SchemaCheck.compare(topic.sink(), output).ifPresent(m -> problems.add(at.key("sink.schema"), m));
-      pipelines.add(new Pipeline(topic, transformer, sourceTable, select));
+      pipelines.add(new Pipeline(topic, transformer, select));
     }
     problems.throwIfAny();
     return pipelines;

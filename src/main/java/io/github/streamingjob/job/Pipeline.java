@@ -14,13 +14,11 @@ import java.util.stream.Collectors;
 public final class Pipeline {
   private final TopicDef topic;
   private final BaseTransformer transformer;
-  private final String sourceTable;
   private final String select;
 
-  Pipeline(TopicDef topic, BaseTransformer transformer, String sourceTable, String select) {
+  Pipeline(TopicDef topic, BaseTransformer transformer, String select) {
     this.topic = topic;
     this.transformer = transformer;
-    this.sourceTable = sourceTable;
     this.select = select;
   }
 
@@ -30,11 +28,6 @@ public final class Pipeline {
 
   public BaseTransformer transformer() {
     return transformer;
-  }
-
-  /** The Kafka source table's name as handed to the transformer. */
-  public String sourceTable() {
-    return sourceTable;
   }
 
   /** The transformer's SELECT, trimmed of a trailing semicolon. */

@@ -8,7 +8,6 @@ import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.streamingjob.job.CliArgs;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.file.Path;
-import java.util.List;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
