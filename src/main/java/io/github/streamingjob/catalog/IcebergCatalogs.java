@@ -22,12 +22,21 @@ public final class IcebergCatalogs {
    * create and evolve the sink tables.
    */
   public static org.apache.iceberg.catalog.Catalog register(TableEnvironment tableEnv, CatalogSettings settings) {
-    Catalog flinkCatalog = flinkCatalog(settings);
-    org.apache.iceberg.catalog.Catalog iceberg = ((FlinkCatalog) flinkCatalog).catalog();
-    ensureNamespace(iceberg, settings.namespace());
-    tableEnv.registerCatalog(settings.name(), flinkCatalog);
+    FlinkCatalog catalog = create(settings);
+    register(tableEnv, settings, catalog);
+    return catalog.catalog();
+  }
+
+  /** The catalog, created but not registered; creating it changes nothing in it. */
+  public static FlinkCatalog create(CatalogSettings settings) {
+    return (FlinkCatalog) flinkCatalog(settings);
+  }
+
+  /** Creates the namespace if missing and registers the catalog with Flink. */
+  public static void register(TableEnvironment tableEnv, CatalogSettings settings, FlinkCatalog catalog) {
+    ensureNamespace(catalog.catalog(), settings.namespace());
+    tableEnv.registerCatalog(settings.name(), catalog);
     LOG.info("Registered Iceberg catalog {}", settings);
-    return iceberg;
   }
 
   /** The Iceberg API view of the configured catalog, for tools that read the tables. */

@@ -38,6 +38,7 @@ public final class ConfigLoader {
   static final String TOPICS = "topics";
   static final String ENABLED = "enabled";
   static final String TOPIC = "topic";
+  private static final java.util.regex.Pattern KAFKA_TOPIC_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,249}");
   static final String KAFKA_GROUP_ID = "kafka_group_id";
   static final String SCAN_MODE = "scan_mode";
   static final String SCAN_TIMESTAMP_MS = "scan_timestamp_ms";
@@ -225,7 +226,14 @@ public final class ConfigLoader {
     } else if (enabled != null) {
       b.enabled((Boolean) enabled);
     }
-    b.topic(nonEmpty(string(m.get(TOPIC), at.key(TOPIC), problems), at.key(TOPIC), problems));
+    String topic = nonEmpty(string(m.get(TOPIC), at.key(TOPIC), problems), at.key(TOPIC), problems);
+    String kafkaTopic = topic != null ? topic : name;
+    if (!KAFKA_TOPIC_NAME.matcher(kafkaTopic).matches()) {
+      // One literal topic per entry: the dead-letter table records it as such.
+      problems.add(topic != null ? at.key(TOPIC) : at, "'" + kafkaTopic + "' is not a Kafka topic name (one topic: "
+          + "letters, digits, '.', '_', '-', at most 249 characters)" + (topic == null ? "; set 'topic'" : ""));
+    }
+    b.topic(topic);
     b.kafkaGroupId(nonEmpty(string(required(m, KAFKA_GROUP_ID, at, problems), at.key(KAFKA_GROUP_ID), problems),
         at.key(KAFKA_GROUP_ID), problems));
     String scanMode = string(m.get(SCAN_MODE), at.key(SCAN_MODE), problems);

@@ -2,6 +2,7 @@ package io.github.streamingjob.sink;
 
 import io.github.streamingjob.config.ConfigException;
 import io.github.streamingjob.config.SinkDef;
+import io.github.streamingjob.util.Background;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -27,6 +28,14 @@ public final class SinkTables {
   private SinkTables() {}
 
   public static void ensure(Catalog catalog, String namespace, List<SinkDef> sinks) {
+    check(catalog, namespace, sinks).apply();
+  }
+
+  /**
+   * Reads the catalog only: which tables to create, which to evolve, and every problem, thrown
+   * together. Nothing changes until {@link Changes#apply()}.
+   */
+  public static Changes check(Catalog catalog, String namespace, List<SinkDef> sinks) {
     List<String> problems = new ArrayList<>();
     List<Runnable> actions = new ArrayList<>();
     for (SinkDef sink : sinks) {
@@ -56,7 +65,25 @@ public final class SinkTables {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    actions.forEach(Runnable::run);
+    return new Changes(actions);
+  }
+
+  /** Tables to create and schemas to evolve, all checked; each touches its own table. */
+  public static final class Changes {
+    private final List<Runnable> actions;
+
+    private Changes(List<Runnable> actions) {
+      this.actions = List.copyOf(actions);
+    }
+
+    public boolean isEmpty() {
+      return actions.isEmpty();
+    }
+
+    /** Applies the changes, in parallel: on a remote catalog each is a round trip or more. */
+    public void apply() {
+      Background.runAll("iceberg-table-setup", actions);
+    }
   }
 
   /** Columns to add or widen; anything Iceberg cannot do safely is a problem naming the column. */

@@ -18,7 +18,6 @@ import java.util.stream.Collectors;
  * plus a view of its well-formed records: the name the transformer gets.
  */
 public final class KafkaSourceTable {
-  public static final String KAFKA_TOPIC = "__kafka_topic";
   public static final String KAFKA_PARTITION = "__kafka_partition";
   public static final String KAFKA_OFFSET = "__kafka_offset";
   public static final String KAFKA_TIMESTAMP = "__kafka_timestamp";
@@ -85,7 +84,6 @@ public final class KafkaSourceTable {
     List<String> extra = List.of(
         Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN) + " STRING",
         Sql.ident(DeadLetterFormatFactory.PAYLOAD_COLUMN) + " BYTES",
-        Sql.ident(KAFKA_TOPIC) + " STRING METADATA FROM 'topic' VIRTUAL",
         Sql.ident(KAFKA_PARTITION) + " INT METADATA FROM 'partition' VIRTUAL",
         Sql.ident(KAFKA_OFFSET) + " BIGINT METADATA FROM 'offset' VIRTUAL",
         Sql.ident(KAFKA_TIMESTAMP) + " TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL");
@@ -120,7 +118,8 @@ public final class KafkaSourceTable {
 
   /** Copies a malformed record's Kafka coordinates, payload and error into the dead-letter table. */
   public static String deadLetterSelect(TopicDef topic) {
-    return "SELECT " + Sql.literal(topic.name()) + ", " + Sql.ident(KAFKA_TOPIC) + ", " + Sql.ident(KAFKA_PARTITION)
+    // The topic is a literal (one topic per entry): reading it as metadata would cost an object per record.
+    return "SELECT " + Sql.literal(topic.name()) + ", " + Sql.literal(topic.topic()) + ", " + Sql.ident(KAFKA_PARTITION)
         + ", " + Sql.ident(KAFKA_OFFSET) + ", " + Sql.ident(KAFKA_TIMESTAMP) + ", "
         + Sql.ident(DeadLetterFormatFactory.PAYLOAD_COLUMN) + ", " + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN)
         + ", CURRENT_TIMESTAMP\nFROM " + Sql.ident(rawTableName(topic)) + "\nWHERE "

@@ -68,7 +68,6 @@ public class KafkaSourceTableTest {
         + "  `ts` BIGINT,\n"
         + "  `__error` STRING,\n"
         + "  `__payload` BYTES,\n"
-        + "  `__kafka_topic` STRING METADATA FROM 'topic' VIRTUAL,\n"
         + "  `__kafka_partition` INT METADATA FROM 'partition' VIRTUAL,\n"
         + "  `__kafka_offset` BIGINT METADATA FROM 'offset' VIRTUAL,\n"
         + "  `__kafka_timestamp` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,\n"
@@ -87,7 +86,7 @@ public class KafkaSourceTableTest {
         + "  'dead-letter.json.fail-on-missing-field' = 'true'\n"
         + ")",
         "CREATE TEMPORARY VIEW `source_a` AS\nSELECT `ts`, `event_time`\nFROM `source_a__raw`\nWHERE `__error` IS NULL");
-    assertThat(KafkaSourceTable.deadLetterSelect(t)).isEqualTo("SELECT 'a', `__kafka_topic`, `__kafka_partition`, "
+    assertThat(KafkaSourceTable.deadLetterSelect(t)).isEqualTo("SELECT 'a', 'a', `__kafka_partition`, "
         + "`__kafka_offset`, `__kafka_timestamp`, `__payload`, `__error`, CURRENT_TIMESTAMP\n"
         + "FROM `source_a__raw`\nWHERE `__error` IS NOT NULL");
   }
