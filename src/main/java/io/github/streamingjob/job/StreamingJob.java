@@ -97,14 +97,15 @@ public final class StreamingJob {
         job.pipelines.stream().map(p -> p.topic().name() + " -> " + job.planner.sinkName(p.topic()))
             .collect(Collectors.joining(", ")));
     TableResult result = job.planner.statementSet(job.pipelines).execute();
+    long submitted = System.nanoTime();
     LOG.info("Started in {} ms: config and queries {} ms, plan check {} ms, catalog and tables {} ms more, "
-        + "planning and submission {} ms", ms(start), ms(start) - ms(assembled), ms(assembled) - ms(checked),
-        ms(checked) - ms(created), ms(created));
+        + "planning and submission {} ms", millis(start, submitted), millis(start, assembled),
+        millis(assembled, checked), millis(checked, created), millis(created, submitted));
     return result;
   }
 
-  private static long ms(long since) {
-    return (System.nanoTime() - since) / 1_000_000;
+  private static long millis(long fromNanos, long toNanos) {
+    return (toNanos - fromNanos) / 1_000_000;
   }
 
   /** Everything the job needs, loaded and planned, before anything is created. */

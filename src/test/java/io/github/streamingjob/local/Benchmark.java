@@ -143,6 +143,8 @@ public final class Benchmark {
       } finally {
         cluster.close();
       }
+    } finally {
+      EmbeddedKafka.deleteQuietly(work); // warehouses of every round: hundreds of MB
     }
   }
 

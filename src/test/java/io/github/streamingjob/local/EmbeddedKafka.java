@@ -340,7 +340,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void deleteQuietly(Path dir) {
+  static void deleteQuietly(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

@@ -37,32 +37,30 @@ final class KafkaConnectBaseline {
   /** The child's {@code RESULT seconds rows files snapshots} line, split. */
   static String[] run(String classpath, String bootstrap, String topic, int events, Path warehouse, int tasks)
       throws Exception {
+    // The child logs to stderr, into the log file; stdout carries only its RESULT line, so log lines
+    // written by other threads cannot split it.
+    Path log = warehouse.resolveSibling(warehouse.getFileName() + ".log");
     Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx2g", "-cp", classpath, "io.github.streamingjob.benchmark.KafkaConnectIcebergRun", bootstrap, topic,
         Integer.toString(events), warehouse.toString(), Integer.toString(tasks), "1000"))
-        .redirectErrorStream(true).start();
+        .redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
     String result = null;
-    StringBuilder tail = new StringBuilder();
-    Path log = warehouse.resolveSibling(warehouse.getFileName() + ".log");
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        java.io.Writer logFile = Files.newBufferedWriter(log)) {
+    StringBuilder stdout = new StringBuilder();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line = out.readLine(); line != null; line = out.readLine()) {
-        logFile.write(System.currentTimeMillis() + " " + line + "\n");
         java.util.regex.Matcher m = RESULT.matcher(line);
         if (m.find()) {
           result = m.group();
         } else {
-          tail.append(line).append('\n');
-          if (tail.length() > 20_000) {
-            tail.delete(0, tail.length() - 10_000);
-          }
+          stdout.append(line).append('\n');
         }
       }
     }
     p.waitFor(10, TimeUnit.MINUTES);
     if (result == null) {
-      throw new IllegalStateException("the Kafka Connect baseline printed no RESULT (full output in " + log
-          + "); its last output:\n" + tail);
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      throw new IllegalStateException("the Kafka Connect baseline printed no RESULT (its log: " + log + "); stdout:\n"
+          + stdout + "last log lines:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())));
     }
     return result.split(" ");
   }
