@@ -1,7 +1,6 @@
 package io.github.streamingjob.catalog;
 
 import org.apache.flink.table.api.TableEnvironment;
-import org.apache.flink.table.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
@@ -18,18 +17,10 @@ public final class IcebergCatalogs {
 
   /**
    * Creates the catalog through Iceberg's own factory (the one {@code CREATE CATALOG} would use),
-   * registers it under {@link CatalogSettings#name()} and returns its Iceberg API view, used to
-   * create and evolve the sink tables.
+   * without registering it; creating it changes nothing in the catalog.
    */
-  public static org.apache.iceberg.catalog.Catalog register(TableEnvironment tableEnv, CatalogSettings settings) {
-    FlinkCatalog catalog = create(settings);
-    register(tableEnv, settings, catalog);
-    return catalog.catalog();
-  }
-
-  /** The catalog, created but not registered; creating it changes nothing in it. */
   public static FlinkCatalog create(CatalogSettings settings) {
-    return (FlinkCatalog) flinkCatalog(settings);
+    return (FlinkCatalog) new FlinkCatalogFactory().createCatalog(settings.name(), settings.flinkCatalogProperties());
   }
 
   /** Creates the namespace if missing and registers the catalog with Flink. */
@@ -41,11 +32,7 @@ public final class IcebergCatalogs {
 
   /** The Iceberg API view of the configured catalog, for tools that read the tables. */
   public static org.apache.iceberg.catalog.Catalog load(CatalogSettings settings) {
-    return ((FlinkCatalog) flinkCatalog(settings)).catalog();
-  }
-
-  private static Catalog flinkCatalog(CatalogSettings settings) {
-    return new FlinkCatalogFactory().createCatalog(settings.name(), settings.flinkCatalogProperties());
+    return create(settings).catalog();
   }
 
   static void ensureNamespace(org.apache.iceberg.catalog.Catalog catalog, String namespace) {

@@ -76,10 +76,6 @@ public final class SinkTables {
       this.actions = List.copyOf(actions);
     }
 
-    public boolean isEmpty() {
-      return actions.isEmpty();
-    }
-
     /** Applies the changes, in parallel: on a remote catalog each is a round trip or more. */
     public void apply() {
       Background.runAll("iceberg-table-setup", actions);
