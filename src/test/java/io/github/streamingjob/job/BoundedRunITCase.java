@@ -6,7 +6,6 @@ import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -30,8 +29,6 @@ class BoundedRunITCase {
   static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
       .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-  static final long T0 = 1_704_067_200_000L;
-
   @TempDir Path dir;
 
   @Test
@@ -39,9 +36,9 @@ class BoundedRunITCase {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopic("bid-events", 2);
       // Partition 0 is read in an instant, partition 1 takes seconds: each by its own subtask.
-      kafka.send("bid-events", 0, bids("small-", 10));
+      kafka.send("bid-events", 0, ExactlyOnceITCase.bids("small-", 0, 10));
       int large = 100_000;
-      kafka.send("bid-events", 1, bids("large-", large));
+      kafka.send("bid-events", 1, ExactlyOnceITCase.bids("large-", 0, large));
 
       Path warehouse = dir.resolve("warehouse");
       Path props = PropertiesFile.local(kafka.bootstrapServers(), warehouse, "bounded")
@@ -60,14 +57,5 @@ class BoundedRunITCase {
           .as("rows of the writer that finished first").isEqualTo(10);
       assertThat(rows).hasSize(10 + large);
     }
-  }
-
-  private static List<String> bids(String prefix, int n) {
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      out.add(String.format("{\"user_id\":%d,\"bid_id\":\"%s%d\",\"amount\":%d.5,\"timestamp_ms\":%d}", i % 10, prefix,
-          i, i % 100, T0 + i));
-    }
-    return out;
   }
 }

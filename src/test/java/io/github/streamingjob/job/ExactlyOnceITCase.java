@@ -83,7 +83,8 @@ class ExactlyOnceITCase {
     return new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), dir.resolve(name).toUri().toString());
   }
 
-  private static List<String> bids(String prefix, int from, int to) {
+  /** JSON bid-events with unique ids {@code prefix + i}, i in [from, to). */
+  static List<String> bids(String prefix, int from, int to) {
     List<String> out = new ArrayList<>();
     for (int i = from; i < to; i++) {
       out.add(String.format("{\"user_id\":%d,\"bid_id\":\"%s%d\",\"amount\":%d.25,\"timestamp_ms\":%d}", i % 50,
