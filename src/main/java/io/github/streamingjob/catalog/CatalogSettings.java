@@ -4,6 +4,9 @@ import static io.github.streamingjob.config.RuntimeProperties.CATALOG_GROUP;
 
 import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.RuntimeProperties;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +89,35 @@ public final class CatalogSettings {
     if (type == Type.S3TABLES) {
       checkS3TablesName("namespace", namespace, props.at(CATALOG_GROUP).key(RuntimeProperties.NAMESPACE), problems);
     }
+    if (type == Type.HADOOP && warehouse != null) {
+      warehouse = absoluteLocation(warehouse);
+    }
     return warehouse == null ? null : new CatalogSettings(type, name, warehouse, namespace, uri, extra);
+  }
+
+  /**
+   * A directory warehouse as an absolute URI. Iceberg writes the warehouse into every location of the
+   * table metadata as given, so a relative one makes tables that no other engine can open and that
+   * break when the job starts from another directory or the folder moves.
+   */
+  static String absoluteLocation(String warehouse) {
+    URI uri;
+    try {
+      uri = new URI(warehouse);
+    } catch (URISyntaxException e) {
+      uri = null; // a plain path with characters a URI does not allow (spaces): resolve it as a path
+    }
+    String path;
+    if (uri == null || uri.getScheme() == null) {
+      path = warehouse;
+    } else if (uri.getScheme().equals("file") && (uri.isOpaque() || !uri.getPath().startsWith("/"))) {
+      path = uri.getSchemeSpecificPart(); // file:relative/dir
+    } else {
+      return warehouse; // already absolute: file:///..., hdfs://..., s3a://...
+    }
+    // Unescaped, as Hadoop's Path expects it: a space stays a space, not a directory named "%20".
+    String absolute = "file://" + Path.of(path).toAbsolutePath().normalize().toUri().getPath();
+    return absolute.endsWith("/") ? absolute.substring(0, absolute.length() - 1) : absolute;
   }
 
   /** S3 Tables refuses other names at create time; say so before deploying. */
@@ -106,6 +137,7 @@ public final class CatalogSettings {
     return name;
   }
 
+  /** The table bucket ARN or warehouse location; a directory warehouse as an absolute URI. */
   public String warehouse() {
     return warehouse;
   }

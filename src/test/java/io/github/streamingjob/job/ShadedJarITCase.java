@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The fat JAR as MSF sees it: started on a classpath of only the JAR plus Flink's own (provided)
- * artifacts. A class missing from the JAR fails here, not after an upload.
+ * The fat JAR's content and its {@code --validate} mode on a classpath of only the JAR plus Flink's own
+ * (provided) artifacts: the configuration loads, every query plans against stand-in sinks, and the
+ * classes the chosen catalog and Kafka authentication load by name are in the JAR. It creates no
+ * catalog and runs no operator; {@link ClusterDeploymentITCase} runs the JAR for real.
  */
 class ShadedJarITCase {
   static final Path JAR = Path.of(System.getProperty("shaded.jar", "target/missing.jar"));

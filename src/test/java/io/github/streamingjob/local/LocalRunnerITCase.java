@@ -3,8 +3,11 @@ package io.github.streamingjob.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.streamingjob.job.CliArgs;
+import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -17,8 +20,11 @@ class LocalRunnerITCase {
 
   @Test
   void sampleDataReachesEverySinkTableWithinAMinute() throws Exception {
-    // The shipped application_properties.json, with the warehouse in a temp dir and faster commits.
-    Path props = PropertiesFile.local("embedded", dir.resolve("warehouse"), "streaming")
+    // The shipped application_properties.json (a warehouse relative to the working directory), with
+    // faster commits.
+    String relative = "target/local-runner-it-" + System.nanoTime();
+    Path warehouse = Path.of(relative).toAbsolutePath();
+    Path props = PropertiesFile.local("embedded", warehouse, "streaming").set("IcebergCatalog", "warehouse", relative)
         .set("Job", "parallelism", "1").set("Job", "checkpoint.interval", "2 s")
         .set("Local", "embedded.kafka", "true").set("Local", "sample.events.per.second", "300")
         .writeTo(dir.resolve("props.json"));
@@ -32,6 +38,18 @@ class LocalRunnerITCase {
       System.out.printf("All four tables had rows %.1f s after start%n", (System.nanoTime() - start) / 1e9);
       run.status().forEach(System.out::println);
       assertThat(everyTableHasRows(run)).as(String.join("\n", run.status())).isTrue();
+      // Tables any engine can open, wherever it runs: the metadata holds absolute locations only.
+      for (String name : run.tables()) {
+        List<String> locations = IcebergTables.locations(run.catalog().loadTable(TableIdentifier.of("streaming", name)));
+        String table = warehouse + "/streaming/" + name;
+        assertThat(locations).hasSizeGreaterThan(4).allSatisfy(l -> {
+          URI uri = URI.create(l); // Hadoop writes file:/x, Iceberg keeps the warehouse's file:///x: both absolute
+          assertThat(uri.getScheme()).isEqualTo("file");
+          assertThat(uri.getPath() + "/").startsWith(table + "/");
+        });
+      }
+    } finally {
+      EmbeddedKafka.deleteQuietly(warehouse);
     }
   }
 

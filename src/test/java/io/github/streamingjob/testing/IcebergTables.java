@@ -6,6 +6,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import org.apache.iceberg.ContentFile;
+import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.ManifestContent;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -27,6 +33,32 @@ public final class IcebergTables {
       throw new UncheckedIOException(e);
     }
     return rows;
+  }
+
+  /**
+   * Every location the table's metadata records: the table, its current metadata file, and for every
+   * snapshot its manifest list, manifests, data and delete files.
+   */
+  public static List<String> locations(Table table) {
+    List<String> out = new ArrayList<>();
+    out.add(table.location());
+    if (table instanceof HasTableOperations) {
+      out.add(((HasTableOperations) table).operations().current().metadataFileLocation());
+    }
+    for (Snapshot snapshot : table.snapshots()) {
+      out.add(snapshot.manifestListLocation());
+      for (ManifestFile manifest : snapshot.allManifests(table.io())) {
+        out.add(manifest.path());
+        try (CloseableIterable<? extends ContentFile<?>> files = manifest.content() == ManifestContent.DATA
+            ? ManifestFiles.read(manifest, table.io(), table.specs())
+            : ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+          files.forEach(f -> out.add(f.path().toString()));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return out;
   }
 
   /** Polls the table's committed rows until the condition holds; fails with what it saw last. */
