@@ -1,9 +1,10 @@
 package io.github.streamingjob.catalog;
 
+import java.util.Map;
 import org.apache.flink.table.api.TableEnvironment;
-import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.SupportsNamespaces;
-import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.flink.table.catalog.CatalogDatabaseImpl;
+import org.apache.flink.table.catalog.exceptions.DatabaseAlreadyExistException;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.flink.FlinkCatalog;
 import org.apache.iceberg.flink.FlinkCatalogFactory;
 import org.slf4j.Logger;
@@ -20,12 +21,39 @@ public final class IcebergCatalogs {
    * without registering it; creating it changes nothing in the catalog.
    */
   public static FlinkCatalog create(CatalogSettings settings) {
-    return (FlinkCatalog) new FlinkCatalogFactory().createCatalog(settings.name(), settings.flinkCatalogProperties());
+    return (FlinkCatalog) new Factory().create(settings.name(), settings.flinkCatalogProperties(), hadoopConf());
+  }
+
+  /** Iceberg's factory, handed the Hadoop configuration instead of asking Flink for it. */
+  private static final class Factory extends FlinkCatalogFactory {
+    org.apache.flink.table.catalog.Catalog create(String name, Map<String, String> properties, Configuration conf) {
+      return createCatalog(name, properties, conf);
+    }
+  }
+
+  /**
+   * The Hadoop configuration the catalog is built with. Iceberg's factory would ask Flink's HadoopUtils,
+   * which a cluster loads parent-first, from Flink's own lib/: where that has no Hadoop (a Flink
+   * distribution, Managed Flink) the job failed with NoClassDefFoundError for
+   * org/apache/hadoop/conf/Configuration although the JAR carries Hadoop (ClusterDeploymentITCase). So:
+   * the cluster's Hadoop configuration when Flink has Hadoop, else Hadoop's defaults from the JAR.
+   */
+  public static Configuration hadoopConf() {
+    return flinkHasHadoop() ? FlinkCatalogFactory.clusterHadoopConf() : new Configuration();
+  }
+
+  private static boolean flinkHasHadoop() {
+    try {
+      Class.forName("org.apache.hadoop.conf.Configuration", false, TableEnvironment.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   /** Creates the namespace if missing and registers the catalog with Flink. */
   public static void register(TableEnvironment tableEnv, CatalogSettings settings, FlinkCatalog catalog) {
-    ensureNamespace(catalog.catalog(), settings.namespace());
+    ensureNamespace(catalog, settings.namespace());
     tableEnv.registerCatalog(settings.name(), catalog);
     LOG.info("Registered Iceberg catalog {}", settings);
   }
@@ -35,19 +63,19 @@ public final class IcebergCatalogs {
     return create(settings).catalog();
   }
 
-  static void ensureNamespace(org.apache.iceberg.catalog.Catalog catalog, String namespace) {
-    if (!(catalog instanceof SupportsNamespaces)) {
-      return;
-    }
-    SupportsNamespaces namespaces = (SupportsNamespaces) catalog;
-    Namespace ns = Namespace.of(namespace);
-    if (!namespaces.namespaceExists(ns)) {
-      try {
-        namespaces.createNamespace(ns);
+  /**
+   * Through Flink's catalog API: the Iceberg catalog behind a FlinkCatalog is wrapped in a caching catalog
+   * that does not expose namespaces, so asking it created nothing and a REST or S3 Tables catalog then
+   * refused the first table (ClusterDeploymentITCase).
+   */
+  static void ensureNamespace(FlinkCatalog catalog, String namespace) {
+    try {
+      if (!catalog.databaseExists(namespace)) {
+        catalog.createDatabase(namespace, new CatalogDatabaseImpl(Map.of(), null), true);
         LOG.info("Created namespace {}", namespace);
-      } catch (AlreadyExistsException e) {
-        // Another job created it meanwhile: fine.
       }
+    } catch (DatabaseAlreadyExistException e) {
+      throw new IllegalStateException("unreachable: createDatabase ignores an existing namespace", e);
     }
   }
 }

@@ -210,8 +210,8 @@ public final class StreamingJob {
         }
       }
       try {
-        // Iceberg's Flink catalog factory builds a Hadoop configuration even for S3 Tables.
-        org.apache.iceberg.flink.FlinkCatalogFactory.clusterHadoopConf();
+        // Iceberg's Flink catalog factory needs a Hadoop configuration even for S3 Tables.
+        IcebergCatalogs.hadoopConf();
       } catch (LinkageError e) {
         problems.add("Iceberg's catalog factory cannot build its Hadoop configuration: " + e);
       }

@@ -1,0 +1,468 @@
+package io.github.streamingjob.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.streamingjob.local.EmbeddedKafka;
+import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.testing.standin.ChildJvm;
+import io.github.streamingjob.testing.standin.FlinkRestClient;
+import io.github.streamingjob.testing.standin.FlinkSessionCluster;
+import io.github.streamingjob.testing.standin.IcebergRestServer;
+import io.github.streamingjob.testing.standin.S3MockServer;
+import io.github.streamingjob.testing.standin.SigV4CheckingProxy;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.rest.RESTCatalog;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The shaded JAR run the way Managed Flink and any Flink cluster run it, against stand-ins for production
+ * on localhost: a JobManager and a TaskManager as separate processes on the class path of a Flink
+ * distribution's lib/ only; the JAR uploaded and run over Flink's REST API; tables in an Iceberg REST
+ * catalog (Iceberg's own server, behind a proxy that verifies every request's SigV4 signature, as S3
+ * Tables' endpoint does); data and metadata in an S3-compatible store (S3Mock) through S3FileIO; Kafka in a
+ * KRaft broker. Then it breaks things as production does: the TaskManager process is killed (SIGKILL), the
+ * object store is down for 20 s. After each, every event is in every table exactly once, again after
+ * further checkpoints. The methods run in order, on one job, each adding traffic.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterDeploymentITCase {
+  static final Path JAR = Path.of(System.getProperty("shaded.jar", "target/missing.jar")).toAbsolutePath();
+  static final Path STAND_INS = Path.of(System.getProperty("stand-ins.dir", "target/stand-ins")).toAbsolutePath();
+  static final Duration TIMEOUT = Duration.ofSeconds(120);
+  static final String NAMESPACE = "streaming";
+  static final String BUCKET = "warehouse";
+  static final String REGION = "us-east-1";
+  // Fake credentials, unique per run so that finding one in a log can only mean it leaked.
+  static final String S3_ACCESS_KEY = "s3-access-key";
+  static final String S3_SECRET = "s3-secret-" + UUID.randomUUID();
+  static final String CATALOG_ACCESS_KEY = "AKIDCATALOGTEST";
+  static final String CATALOG_SECRET = "catalog-secret-" + UUID.randomUUID();
+  static final List<String> TABLES = List.of("bid_events_raw", "user_events_processed", "order_events_enriched",
+      "bid_events_aggregated");
+
+  static Path home;
+  static EmbeddedKafka kafka;
+  static S3MockServer s3;
+  static IcebergRestServer catalogServer;
+  static SigV4CheckingProxy signedEndpoint;
+  static FlinkSessionCluster cluster;
+  static FlinkRestClient flink;
+  static RESTCatalog catalog;
+  static String jobId;
+  static final Traffic traffic = new Traffic();
+  static final Map<String, String> timings = new java.util.LinkedHashMap<>();
+
+  @BeforeAll
+  static void startEverything() throws Exception {
+    home = Files.createDirectories(Path.of("target", "cluster-deployment-it", Long.toString(System.currentTimeMillis())))
+        .toAbsolutePath();
+    kafka = EmbeddedKafka.start();
+    kafka.createTopic("bid-events", 3);
+    kafka.createTopic("user-activity", 2);
+    kafka.createTopic("order-events", 2);
+    s3 = S3MockServer.start(STAND_INS.resolve("s3mock.jar"), home.resolve("s3/root"), BUCKET, home.resolve("s3mock.out"));
+    catalogServer = IcebergRestServer.start(STAND_INS.resolve("iceberg-rest.classpath"), home.resolve("catalog/catalog.db"),
+        s3FileIo("warehouse", "s3://" + BUCKET + "/tables"), home.resolve("iceberg-rest.out"));
+    signedEndpoint = SigV4CheckingProxy.start(catalogServer.uri(), CATALOG_ACCESS_KEY, CATALOG_SECRET, REGION, "s3tables");
+
+    long start = System.nanoTime();
+    cluster = FlinkSessionCluster.start(home.resolve("flink"), STAND_INS.resolve("flink-dist.classpath"), 2, TIMEOUT);
+    timings.put("cluster start (JobManager up, TaskManager registered)", seconds(start));
+    flink = cluster.rest();
+    System.out.println("Flink session cluster: JobManager " + cluster.jobManager() + ", TaskManager "
+        + cluster.taskManagers().get(0) + ", REST " + flink.base() + ", logs in " + home.resolve("flink/log"));
+    System.out.println("S3Mock " + s3.process() + " on " + s3.endpoint() + "; Iceberg REST catalog "
+        + catalogServer.process() + " on " + catalogServer.uri() + " behind " + signedEndpoint.uri());
+
+    Map<String, String> readOnly = s3FileIo("uri", catalogServer.uri());
+    catalog = new RESTCatalog();
+    catalog.initialize("check", readOnly);
+  }
+
+  /** S3FileIO against the stand-in store, as catalog properties. */
+  static Map<String, String> s3FileIo(String key, String value) {
+    Map<String, String> p = new TreeMap<>();
+    p.put(key, value);
+    p.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+    p.put("s3.endpoint", s3.endpoint());
+    p.put("s3.path-style-access", "true");
+    p.put("s3.access-key-id", S3_ACCESS_KEY);
+    p.put("s3.secret-access-key", S3_SECRET);
+    p.put("client.region", REGION);
+    return p;
+  }
+
+  @AfterAll
+  static void stopEverything() throws Exception {
+    System.out.println("Timings:");
+    timings.forEach((what, value) -> System.out.printf("  %-70s %s%n", what, value));
+    if (flink != null && jobId != null) {
+      try {
+        flink.cancel(jobId);
+      } catch (RuntimeException e) {
+        // the cluster may be gone already
+      }
+    }
+    for (AutoCloseable c : new AutoCloseable[] {catalog, cluster, signedEndpoint, catalogServer, s3, kafka}) {
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+
+  /** The steps build on each other: after a failed one, the rest would only report its consequences. */
+  static volatile String failed;
+
+  @RegisterExtension
+  static final TestWatcher STEPS = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      failed = context.getDisplayName();
+    }
+  };
+
+  @BeforeEach
+  void earlierStepsPassed() {
+    assumeTrue(failed == null, "an earlier step failed: " + failed);
+  }
+
+  @Test
+  @Order(1)
+  void theJarSubmittedOverRestWritesAllFourPipelinesToS3ThroughTheSignedRestCatalog() throws Exception {
+    Path props = new PropertiesFile()
+        .set("KafkaSource", "bootstrap.servers", kafka.bootstrapServers())
+        .set("IcebergCatalog", "type", "rest")
+        .set("IcebergCatalog", "uri", signedEndpoint.uri())
+        .set("IcebergCatalog", "warehouse", "s3://" + BUCKET + "/tables")
+        .set("IcebergCatalog", "namespace", NAMESPACE)
+        // S3 Tables' Iceberg REST endpoint takes SigV4 for the service "s3tables"
+        .set("IcebergCatalog", "iceberg.rest.sigv4-enabled", "true")
+        .set("IcebergCatalog", "iceberg.rest.signing-name", "s3tables")
+        .set("IcebergCatalog", "iceberg.rest.signing-region", REGION)
+        .set("IcebergCatalog", "iceberg.rest.access-key-id", CATALOG_ACCESS_KEY)
+        .set("IcebergCatalog", "iceberg.rest.secret-access-key", CATALOG_SECRET)
+        .set("IcebergCatalog", "iceberg.io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
+        .set("IcebergCatalog", "iceberg.s3.endpoint", s3.endpoint())
+        .set("IcebergCatalog", "iceberg.s3.path-style-access", "true")
+        .set("IcebergCatalog", "iceberg.s3.access-key-id", S3_ACCESS_KEY)
+        .set("IcebergCatalog", "iceberg.s3.secret-access-key", S3_SECRET)
+        .set("IcebergCatalog", "iceberg.client.region", REGION)
+        .set("Job", "parallelism", "2")
+        .set("Job", "checkpoint.interval", "2 s")
+        .writeTo(home.resolve("application_properties.json"));
+    traffic.phase(0, 1500, true);
+
+    long start = System.nanoTime();
+    String jarId = flink.uploadJar(JAR);
+    jobId = flink.runJar(jarId, List.of("--properties", props.toString()), null);
+    timings.put("upload and run over REST (main() on the JobManager, job submitted)", seconds(start));
+    awaitCondition("a first commit to every table", () -> TABLES.stream().allMatch(ClusterDeploymentITCase::hasSnapshot));
+    timings.put("submission to a first commit in all four tables", seconds(start));
+
+    assertEveryTableExactlyOnce();
+    // The data lives in the object store, under the catalog's warehouse, as s3:// locations.
+    for (String name : TABLES) {
+      Table table = catalog.loadTable(TableIdentifier.of(NAMESPACE, name));
+      assertThat(IcebergTables.locations(table))
+          .allSatisfy(l -> assertThat(l).startsWith("s3://" + BUCKET + "/tables/" + NAMESPACE + "/" + name));
+    }
+    try (S3Client client = s3Client()) {
+      List<String> keys = client.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix("tables/")).contents().stream()
+          .map(S3Object::key).collect(Collectors.toList());
+      for (String name : TABLES) {
+        assertThat(keys).anyMatch(k -> k.startsWith("tables/" + NAMESPACE + "/" + name + "/data/") && k.endsWith(".parquet"))
+            .anyMatch(k -> k.startsWith("tables/" + NAMESPACE + "/" + name + "/metadata/") && k.endsWith(".metadata.json"));
+      }
+    }
+    // Every request the job made to the catalog was signed with the configured key, for s3tables.
+    List<SigV4CheckingProxy.Seen> seen = signedEndpoint.seen();
+    assertThat(seen).as("requests through the signing check").hasSizeGreaterThan(10);
+    assertThat(SigV4CheckingProxy.verdicts(seen)).as(seen.toString()).containsOnlyKeys("signed");
+  }
+
+  @Test
+  @Order(2)
+  void aKilledTaskManagerProcessIsReplacedAndTheJobRecoversExactlyOnce() throws Exception {
+    long restartsBefore = flink.restarts(jobId);
+    long restoredBefore = flink.checkpoints(jobId).path("counts").path("restored").asLong();
+    ChildJvm victim = cluster.taskManagers().get(cluster.taskManagers().size() - 1);
+    Thread producer = traffic.phaseInBackground(1, 6000);
+    Thread.sleep(1500); // mid-stream: records in flight, some not yet checkpointed
+    long completedBefore = flink.completedCheckpoints(jobId);
+    long kill = System.nanoTime();
+    victim.kill();
+    System.out.println("Killed " + victim + " (SIGKILL); started " + cluster.startTaskManager());
+    producer.join();
+    awaitCondition("the job running again", () -> flink.restarts(jobId) > restartsBefore && flink.allTasksRunning(jobId));
+    timings.put("TaskManager killed -> job running again on the new TaskManager", seconds(kill));
+    awaitCondition("a checkpoint after the restart", () -> flink.completedCheckpoints(jobId) > completedBefore);
+    timings.put("TaskManager killed -> first checkpoint after recovery", seconds(kill));
+    assertThat(flink.checkpoints(jobId).path("counts").path("restored").asLong())
+        .as("restored from a checkpoint, not started over").isGreaterThan(restoredBefore);
+    assertEveryTableExactlyOnce();
+  }
+
+  @Test
+  @Order(3)
+  void anObjectStoreOutageFailsTheJobOverAndItRecoversExactlyOnce() throws Exception {
+    long restartsBefore = flink.restarts(jobId);
+    Thread producer = traffic.phaseInBackground(2, 4000);
+    Thread.sleep(1000);
+    s3.kill();
+    long down = System.nanoTime();
+    producer.join();
+    // S3FileIO retries a failed upload (6 attempts, about 20 s) before the writer gives up: the job fails
+    // over then, not at once. The store stays down until it has.
+    awaitCondition("the job failing over while the object store is down", () -> flink.restarts(jobId) > restartsBefore);
+    timings.put("object store down -> the job fails over", seconds(down));
+    // At least 20 s down, and a restart attempt or two meet the store still down.
+    Thread.sleep(Math.max(3_000, 20_000 - (System.nanoTime() - down) / 1_000_000));
+    s3.restart();
+    long up = System.nanoTime();
+    System.out.println("Object store down for " + seconds(down) + "; the job restarted "
+        + (flink.restarts(jobId) - restartsBefore) + " time(s) meanwhile");
+    long completedAtRestart = flink.completedCheckpoints(jobId);
+    awaitCondition("a checkpoint after the store is back",
+        () -> flink.allTasksRunning(jobId) && flink.completedCheckpoints(jobId) > completedAtRestart);
+    timings.put("object store back -> first checkpoint completed", seconds(up));
+    assertEveryTableExactlyOnce();
+  }
+
+  @Test
+  @Order(4)
+  void malformedRecordsLandInTheDeadLetterTableOncePerPipeline() {
+    List<Record> rows = IcebergTables.rows(catalog, TableIdentifier.of(NAMESPACE, "dead_letters"));
+    List<String> seen = rows.stream()
+        .map(r -> r.getField("pipeline") + " " + StandardCharsets.UTF_8.decode((java.nio.ByteBuffer) r.getField("payload")))
+        .sorted().collect(Collectors.toList());
+    assertThat(seen).isEqualTo(traffic.expectedDeadLetters());
+    assertThat(rows).allSatisfy(r -> assertThat((Long) r.getField("kafka_offset")).isNotNull());
+  }
+
+  @Test
+  @Order(5)
+  void noSecretReachesAJobManagerOrTaskManagerLog() throws Exception {
+    List<Path> logs = cluster.logs();
+    String all = "";
+    for (Path log : logs) {
+      all += new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
+    }
+    assertThat(logs.stream().map(p -> p.getFileName().toString()))
+        .contains("jobmanager.log", "taskmanager-1.log", "taskmanager-2.log");
+    // The job did log its properties, with the secrets hidden.
+    assertThat(all).contains("iceberg.s3.secret-access-key=******", "iceberg.rest.secret-access-key=******");
+    assertThat(all).doesNotContain(S3_SECRET).doesNotContain(CATALOG_SECRET);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+
+  /**
+   * Every table equals what the events sent so far make of it: each bid, activity and positive order once,
+   * and one row per closed window with its exact count. Then two more checkpoints, and the same again: a
+   * duplicate committed late would show now.
+   */
+  static void assertEveryTableExactlyOnce() throws Exception {
+    awaitCondition("every event in every table", () -> TABLES.stream().allMatch(t -> actual(t).equals(traffic.expected(t))));
+    long completed = flink.completedCheckpoints(jobId);
+    awaitCondition("two more checkpoints", () -> flink.completedCheckpoints(jobId) >= completed + 2);
+    for (String table : TABLES) {
+      assertThat(actual(table)).as(table).isEqualTo(traffic.expected(table));
+    }
+  }
+
+  /** A table's rows as sorted lines of the columns the events determine. */
+  static List<String> actual(String table) {
+    TableIdentifier id = TableIdentifier.of(NAMESPACE, table);
+    if (!catalog.tableExists(id)) {
+      return List.of();
+    }
+    return IcebergTables.rows(catalog, id).stream().map(r -> {
+      switch (table) {
+        case "bid_events_raw":
+          return r.getField("bid_id") + " " + r.getField("user_id") + " " + r.getField("amount");
+        case "user_events_processed":
+          return r.getField("page_url") + " " + r.getField("user_id") + " " + r.getField("activity_type");
+        case "order_events_enriched":
+          return r.getField("order_id") + " " + r.getField("user_id") + " " + r.getField("amount");
+        default:
+          return r.getField("user_id") + " " + r.getField("window_start") + " " + r.getField("window_end") + " "
+              + r.getField("bid_count");
+      }
+    }).sorted().collect(Collectors.toList());
+  }
+
+  static boolean hasSnapshot(String table) {
+    TableIdentifier id = TableIdentifier.of(NAMESPACE, table);
+    return catalog.tableExists(id) && catalog.loadTable(id).currentSnapshot() != null;
+  }
+
+  static void awaitCondition(String what, BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (done.getAsBoolean()) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // the catalog or the store may be recovering; try again
+      }
+      Thread.sleep(500);
+    }
+    String state = flink.job(jobId).path("state").asText();
+    throw new AssertionError("timed out after " + TIMEOUT + " waiting for " + what + "; job " + state
+        + ", last exception: " + flink.exceptions(jobId).path("root-exception").asText().lines().findFirst().orElse("")
+        + "\n" + TABLES.stream().map(t -> t + ": " + actual(t).size() + " rows, expected " + traffic.expected(t).size())
+        .collect(Collectors.joining("\n")));
+  }
+
+  static S3Client s3Client() {
+    return S3Client.builder().endpointOverride(URI.create(s3.endpoint())).forcePathStyle(true)
+        .region(Region.of(REGION)).httpClientBuilder(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.builder())
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(S3_ACCESS_KEY, S3_SECRET)))
+        .build();
+  }
+
+  static String seconds(long fromNanos) {
+    return String.format("%.1f s", (System.nanoTime() - fromNanos) / 1e9);
+  }
+
+  /**
+   * The events sent to the three Kafka topics, and what the four tables must hold because of them. Phase p
+   * has event times in its own hour, spread over three minutes; it ends with a late "clock" bid on every
+   * partition of bid-events, which moves the watermark past the phase's windows so they close.
+   */
+  static final class Traffic {
+    static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
+    static final int BID_PARTITIONS = 3;
+    final List<String[]> bids = new ArrayList<>(); // id, user, amount, timestamp
+    final List<String[]> activities = new ArrayList<>(); // url, user, type
+    final List<String[]> orders = new ArrayList<>(); // id, user, amount
+    final List<String> deadLetters = new ArrayList<>();
+    long watermarkEnd = Long.MIN_VALUE;
+
+    /** Sends phase {@code p}: {@code n} bids and n/2 each of activities and orders, and waits for every ack. */
+    synchronized void phase(int p, int n, boolean withMalformed) {
+      long base = T0 + p * 3_600_000L;
+      try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
+        for (int i = 0; i < n; i++) {
+          long ts = base + i * 180_000L / n;
+          String id = "b" + p + "-" + i;
+          int user = i % 7;
+          String amount = (i % 100) + ".5";
+          bids.add(new String[] {id, Integer.toString(user), amount, Long.toString(ts)});
+          send(producer, "bid-events", null, String.format("{\"user_id\":%d,\"bid_id\":\"%s\",\"amount\":%s,\"timestamp_ms\":%d}",
+              user, id, amount, ts));
+          if (i % 2 == 0) {
+            String url = "/p" + p + "/" + i;
+            String type = i % 4 == 0 ? "view" : "click";
+            activities.add(new String[] {url, Integer.toString(user), type});
+            send(producer, "user-activity", null, String.format(
+                "{\"user_id\":%d,\"activity_type\":\"%s\",\"page_url\":\"%s\",\"timestamp_ms\":%d}", user, type, url, ts));
+            String orderId = "o" + p + "-" + i;
+            double orderAmount = i % 10 == 0 ? -1.0 : i + 0.25; // the transformer drops non-positive amounts
+            if (orderAmount > 0) {
+              orders.add(new String[] {orderId, Integer.toString(user), Double.toString(orderAmount)});
+            }
+            send(producer, "order-events", null, String.format(
+                "{\"order_id\":\"%s\",\"user_id\":%d,\"amount\":%s,\"status\":\"NEW\",\"timestamp_ms\":%d}",
+                orderId, user, orderAmount, ts));
+          }
+          if (withMalformed && i % 500 == 250) {
+            malformed(producer, "bid-events", "not json " + p + "-" + i, "bid-events", "bid-events-aggregated");
+            malformed(producer, "order-events", "{\"order_id\":\"bad" + p + "-" + i + "\",\"user_id\":\"seven\"}",
+                "order-events");
+          }
+        }
+        long clock = base + 210_000L;
+        for (int partition = 0; partition < BID_PARTITIONS; partition++) {
+          String id = "clock" + p + "-" + partition;
+          bids.add(new String[] {id, "99", "0.5", Long.toString(clock)});
+          send(producer, "bid-events", partition,
+              String.format("{\"user_id\":99,\"bid_id\":\"%s\",\"amount\":0.5,\"timestamp_ms\":%d}", id, clock));
+        }
+        producer.flush();
+        watermarkEnd = clock - 5_000; // the watermark delay of bid-events-aggregated in topics.yaml
+      }
+    }
+
+    Thread phaseInBackground(int p, int n) {
+      Thread t = new Thread(() -> phase(p, n, true), "traffic-" + p);
+      t.start();
+      return t;
+    }
+
+    private void malformed(KafkaProducer<byte[], byte[]> producer, String topic, String payload, String... pipelines) {
+      send(producer, topic, null, payload);
+      for (String pipeline : pipelines) {
+        deadLetters.add(pipeline + " " + payload);
+      }
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, Integer partition, String value) {
+      producer.send(new ProducerRecord<>(topic, partition, null, value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    synchronized List<String> expectedDeadLetters() {
+      return deadLetters.stream().sorted().collect(Collectors.toList());
+    }
+
+    synchronized List<String> expected(String table) {
+      switch (table) {
+        case "bid_events_raw":
+          return bids.stream().map(b -> b[0] + " " + b[1] + " " + Double.parseDouble(b[2])).sorted().collect(Collectors.toList());
+        case "user_events_processed":
+          return activities.stream().map(a -> a[0] + " " + a[1] + " " + a[2]).sorted().collect(Collectors.toList());
+        case "order_events_enriched":
+          return orders.stream().map(o -> o[0] + " " + o[1] + " " + o[2]).sorted().collect(Collectors.toList());
+        default:
+          // One-minute windows per user that the watermark has closed.
+          Map<String, Long> counts = new TreeMap<>();
+          for (String[] b : bids) {
+            long start = Long.parseLong(b[3]) / 60_000 * 60_000;
+            if (start + 60_000 <= watermarkEnd) {
+              counts.merge(b[1] + " " + time(start) + " " + time(start + 60_000), 1L, Long::sum);
+            }
+          }
+          return counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).sorted().collect(Collectors.toList());
+      }
+    }
+
+    private static LocalDateTime time(long millis) {
+      return LocalDateTime.ofEpochSecond(millis / 1000, 0, ZoneOffset.UTC);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.github.streamingjob.testing.standin;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adobe's S3Mock, the S3-compatible server Iceberg's own AWS tests use, as a process of its own. Its
+ * buckets and objects live in a directory that outlives the process, so {@link #kill()} followed by
+ * {@link #restart()} is an outage of the object store, not a new one.
+ */
+public final class S3MockServer implements AutoCloseable {
+  private final Path jar;
+  private final Path root;
+  private final String bucket;
+  private final Path output;
+  private final int port;
+  private ChildJvm process;
+
+  private S3MockServer(Path jar, Path root, String bucket, Path output, int port) {
+    this.jar = jar;
+    this.root = root;
+    this.bucket = bucket;
+    this.output = output;
+    this.port = port;
+  }
+
+  /** Starts it on a free port with one bucket, and returns once it answers. */
+  public static S3MockServer start(Path jar, Path root, String bucket, Path output) {
+    S3MockServer server = new S3MockServer(jar, root, bucket, output, FlinkSessionCluster.freePort());
+    server.restart();
+    return server;
+  }
+
+  /** Starts the process (again) on the same port and directory; returns once it answers. */
+  public void restart() {
+    try {
+      Files.createDirectories(root.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    process = ChildJvm.start("s3mock", List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Dhttp.port=" + port, "-Dserver.port=0", // the HTTPS listener on any free port; the job uses HTTP
+        "-Dcom.adobe.testing.s3mock.store.root=" + root,
+        "-Dcom.adobe.testing.s3mock.store.retainFilesOnExit=true",
+        "-Dcom.adobe.testing.s3mock.store.initialBuckets=" + bucket,
+        "-Dlogging.level.root=WARN", "-Dspring.main.banner-mode=off"),
+        jar.toString(), "org.springframework.boot.loader.launch.JarLauncher", List.of(), Map.of(), output);
+    awaitReady(Duration.ofSeconds(60));
+  }
+
+  private void awaitReady(Duration timeout) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("S3Mock exited:\n" + process.tail(40));
+      }
+      try {
+        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/" + bucket))
+            .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      FlinkSessionCluster.sleep(100);
+    }
+    throw new IllegalStateException("S3Mock did not answer within " + timeout + ":\n" + process.tail(40));
+  }
+
+  /** SIGKILL: the object store is gone until {@link #restart()}. */
+  public void kill() {
+    process.kill();
+  }
+
+  public String endpoint() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  public String bucket() {
+    return bucket;
+  }
+
+  public ChildJvm process() {
+    return process;
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.close();
+    }
+  }
+}
