@@ -170,7 +170,7 @@ class ClusterDeploymentITCase {
         .set("IcebergCatalog", "warehouse", "s3://" + BUCKET + "/tables")
         .set("IcebergCatalog", "namespace", NAMESPACE)
         // S3 Tables' Iceberg REST endpoint takes SigV4 for the service "s3tables"
-        .set("IcebergCatalog", "iceberg.rest.sigv4-enabled", "true")
+        .set("IcebergCatalog", "iceberg.rest.auth.type", "sigv4")
         .set("IcebergCatalog", "iceberg.rest.signing-name", "s3tables")
         .set("IcebergCatalog", "iceberg.rest.signing-region", REGION)
         .set("IcebergCatalog", "iceberg.rest.access-key-id", CATALOG_ACCESS_KEY)
@@ -185,6 +185,7 @@ class ClusterDeploymentITCase {
         .set("Job", "checkpoint.interval", "2 s")
         .writeTo(home.resolve("application_properties.json"));
     traffic.phase(0, 1500, true);
+    traffic.clocks(0);
 
     long start = System.nanoTime();
     String jarId = flink.uploadJar(JAR);
@@ -233,6 +234,7 @@ class ClusterDeploymentITCase {
     timings.put("TaskManager killed -> first checkpoint after recovery", seconds(kill));
     assertThat(flink.checkpoints(jobId).path("counts").path("restored").asLong())
         .as("restored from a checkpoint, not started over").isGreaterThan(restoredBefore);
+    traffic.clocks(1);
     assertEveryTableExactlyOnce();
   }
 
@@ -259,6 +261,7 @@ class ClusterDeploymentITCase {
     awaitCondition("a checkpoint after the store is back",
         () -> flink.allTasksRunning(jobId) && flink.completedCheckpoints(jobId) > completedAtRestart);
     timings.put("object store back -> first checkpoint completed", seconds(up));
+    traffic.clocks(2);
     assertEveryTableExactlyOnce();
   }
 
@@ -286,6 +289,14 @@ class ClusterDeploymentITCase {
     // The job did log its properties, with the secrets hidden.
     assertThat(all).contains("iceberg.s3.secret-access-key=******", "iceberg.rest.secret-access-key=******");
     assertThat(all).doesNotContain(S3_SECRET).doesNotContain(CATALOG_SECRET);
+  }
+
+  @Test
+  @Order(6)
+  void everyCatalogRequestOfTheWholeRunWasSigned() {
+    List<SigV4CheckingProxy.Seen> seen = signedEndpoint.seen();
+    System.out.println("Catalog requests through the signature check: " + seen.size());
+    assertThat(SigV4CheckingProxy.verdicts(seen)).as(seen.toString()).containsOnlyKeys("signed");
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -362,8 +373,8 @@ class ClusterDeploymentITCase {
 
   /**
    * The events sent to the three Kafka topics, and what the four tables must hold because of them. Phase p
-   * has event times in its own hour, spread over three minutes; it ends with a late "clock" bid on every
-   * partition of bid-events, which moves the watermark past the phase's windows so they close.
+   * has event times in its own hour, spread over three minutes; its "clock" bids move the watermark past
+   * the phase's windows so they close.
    */
   static final class Traffic {
     static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
@@ -374,7 +385,7 @@ class ClusterDeploymentITCase {
     final List<String> deadLetters = new ArrayList<>();
     long watermarkEnd = Long.MIN_VALUE;
 
-    /** Sends phase {@code p}: {@code n} bids and n/2 each of activities and orders, and waits for every ack. */
+    /** Sends phase {@code p}: {@code n} bids and n/2 each of activities and orders, some malformed records. */
     synchronized void phase(int p, int n, boolean withMalformed) {
       long base = T0 + p * 3_600_000L;
       try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
@@ -407,7 +418,18 @@ class ClusterDeploymentITCase {
                 "order-events");
           }
         }
-        long clock = base + 210_000L;
+        producer.flush();
+      }
+    }
+
+    /**
+     * The phase's "clock" bids, one on every partition of bid-events, past the phase's windows. Sent
+     * when the job is running undisturbed: a source split restored from a checkpoint starts without a
+     * watermark, so a partition that gets nothing after a restart would hold the windows open.
+     */
+    synchronized void clocks(int p) {
+      long clock = T0 + p * 3_600_000L + 210_000L;
+      try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
         for (int partition = 0; partition < BID_PARTITIONS; partition++) {
           String id = "clock" + p + "-" + partition;
           bids.add(new String[] {id, "99", "0.5", Long.toString(clock)});
@@ -415,8 +437,8 @@ class ClusterDeploymentITCase {
               String.format("{\"user_id\":99,\"bid_id\":\"%s\",\"amount\":0.5,\"timestamp_ms\":%d}", id, clock));
         }
         producer.flush();
-        watermarkEnd = clock - 5_000; // the watermark delay of bid-events-aggregated in topics.yaml
       }
+      watermarkEnd = clock - 5_000; // the watermark delay of bid-events-aggregated in topics.yaml
     }
 
     Thread phaseInBackground(int p, int n) {

@@ -72,7 +72,7 @@ class ShadedJarITCase {
         "{\"type\":\"glue\",\"warehouse\":\"s3://bucket/warehouse\"}",
         "{\"type\":\"rest\",\"uri\":\"https://s3tables.eu-west-1.amazonaws.com/iceberg\","
             + "\"warehouse\":\"arn:aws:s3tables:eu-west-1:123456789012:bucket/demo\","
-            + "\"iceberg.rest.sigv4-enabled\":\"true\",\"iceberg.rest.signing-name\":\"s3tables\"}")) {
+            + "\"iceberg.rest.auth.type\":\"sigv4\",\"iceberg.rest.signing-name\":\"s3tables\"}")) {
       Run run = validate("[" + KAFKA_IAM + ",{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":" + catalog + "}]");
       assertThat(run.exit).as(run.out).isZero();
     }

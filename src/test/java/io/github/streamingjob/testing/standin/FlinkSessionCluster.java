@@ -115,6 +115,9 @@ public final class FlinkSessionCluster implements AutoCloseable {
     // A killed TaskManager is noticed by failed heartbeat RPCs within seconds; the timeout only covers a
     // hung one, and stays generous for a loaded 2-core machine.
     c.put("heartbeat.interval", 1000);
+    // A TaskManager that starts before the JobManager listens retries its registration after this
+    // (default 10 s), which made some starts 10 s slower.
+    c.put("cluster.registration.error-delay", 1000);
     c.put("heartbeat.timeout", 20000);
     // The REST API's metrics (numRestarts) are refreshed every 10 s by default; a test watches them.
     c.put("metrics.fetcher.update-interval", 1000);
