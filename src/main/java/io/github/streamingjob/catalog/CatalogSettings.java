@@ -4,6 +4,7 @@ import static io.github.streamingjob.config.RuntimeProperties.CATALOG_GROUP;
 
 import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.RuntimeProperties;
+import io.github.streamingjob.util.Secrets;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -193,6 +194,6 @@ public final class CatalogSettings {
   @Override
   public String toString() {
     return "CatalogSettings{type=" + type + ", name=" + name + ", warehouse=" + warehouse + ", namespace="
-        + namespace + (uri == null ? "" : ", uri=" + uri) + ", extra keys=" + extra.keySet() + "}";
+        + namespace + (uri == null ? "" : ", uri=" + Secrets.maskUri(uri)) + ", extra keys=" + extra.keySet() + "}";
   }
 }

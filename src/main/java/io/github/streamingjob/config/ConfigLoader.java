@@ -18,10 +18,16 @@ import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.UnresolvedUserDefinedType;
 import org.apache.flink.table.types.logical.utils.LogicalTypeParser;
 import org.apache.flink.util.TimeUtils;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.reader.ReaderException;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Loads topics.yaml and transformations.yaml into a {@link JobConfig}. YAML is read with SnakeYAML's
@@ -140,14 +146,53 @@ public final class ConfigLoader {
     options.setNestingDepthLimit(20);
     options.setCodePointLimit(MAX_FILE_CHARS);
     try {
-      Object doc = new Yaml(new SafeConstructor(options)).load(text);
+      DumperOptions dumper = new DumperOptions();
+      Object doc = new Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options, new TextResolver())
+          .load(text);
       if (doc == null) {
         problems.add(at, "the file is empty");
       }
       return doc;
     } catch (YAMLException e) {
-      problems.add(at, "not valid YAML: " + firstLine(e.getMessage()));
+      problems.add(at, "not valid YAML: " + describe(e));
       return null;
+    }
+  }
+
+  /** SnakeYAML's error, with its line and column, in words a user can act on. */
+  static String describe(YAMLException e) {
+    if (e instanceof ReaderException) {
+      ReaderException r = (ReaderException) e;
+      return String.format("character U+%04X at position %d is not allowed in YAML (is this a text file?)",
+          r.getCodePoint(), r.getPosition());
+    }
+    if (e instanceof MarkedYAMLException && ((MarkedYAMLException) e).getProblemMark() != null) {
+      MarkedYAMLException m = (MarkedYAMLException) e;
+      String where = "line " + (m.getProblemMark().getLine() + 1) + ", column " + (m.getProblemMark().getColumn() + 1)
+          + ": ";
+      String problem = firstLine(m.getProblem());
+      String globalTag = "Global tag is not allowed: " + Tag.PREFIX;
+      if (problem.startsWith(globalTag)) {
+        return where + "the tag '!!" + problem.substring(globalTag.length()) + "' names a Java class; YAML tags are "
+            + "refused (write plain values)";
+      }
+      return where + problem + (m.getContext() == null ? "" : " (" + firstLine(m.getContext()) + ")");
+    }
+    return firstLine(e.getMessage());
+  }
+
+  /**
+   * Plain scalars stay text, except {@code true}/{@code false} and null. YAML 1.1's implicit types would
+   * turn {@code 010} into 8, {@code 1:30} into 90, {@code no} into false and a date into a Date before
+   * the loader sees them; every key here is read as text and converted by the key's own rule.
+   */
+  static final class TextResolver extends Resolver {
+    @Override
+    protected void addImplicitResolvers() {
+      addImplicitResolver(Tag.BOOL, java.util.regex.Pattern.compile("^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF");
+      addImplicitResolver(Tag.NULL, java.util.regex.Pattern.compile("^(?:~|null|Null|NULL| )$"), "~nN\0");
+      addImplicitResolver(Tag.NULL, java.util.regex.Pattern.compile("^$"), null);
+      addImplicitResolver(Tag.MERGE, java.util.regex.Pattern.compile("^(?:<<)$"), "<");
     }
   }
 
@@ -244,9 +289,9 @@ public final class ConfigLoader {
     }
     Object ts = m.get(SCAN_TIMESTAMP_MS);
     if (ts != null) {
-      if (ts instanceof Number) {
-        b.startupTimestampMillis(((Number) ts).longValue());
-      } else {
+      try {
+        b.startupTimestampMillis(Long.parseLong(String.valueOf(ts).trim().replace("_", "")));
+      } catch (NumberFormatException e) {
         problems.add(at.key(SCAN_TIMESTAMP_MS), "'" + ts + "' is not a number (epoch milliseconds)");
       }
     }
@@ -262,7 +307,9 @@ public final class ConfigLoader {
             + Problems.didYouMean(format, FORMATS));
       }
     }
-    b.formatOptions(stringMap(m.get(FORMAT_OPTIONS), at.key(FORMAT_OPTIONS), problems));
+    Map<String, String> formatOptions = stringMap(m.get(FORMAT_OPTIONS), at.key(FORMAT_OPTIONS), problems);
+    refuseClassValued(formatOptions, at.key(FORMAT_OPTIONS), problems);
+    b.formatOptions(formatOptions);
     Map<String, String> kafkaProps = stringMap(m.get(KAFKA_PROPERTIES), at.key(KAFKA_PROPERTIES), problems);
     for (String k : kafkaProps.keySet()) {
       if (RESERVED_KAFKA_PROPERTIES.contains(k)) {
@@ -270,6 +317,7 @@ public final class ConfigLoader {
             "is set by the job from the runtime properties (Kafka group), not per topic");
       }
     }
+    refuseClassValued(kafkaProps, at.key(KAFKA_PROPERTIES), problems);
     b.kafkaProperties(kafkaProps);
     String onError = string(m.get(ON_ERROR), at.key(ON_ERROR), problems);
     if (onError != null) {
@@ -352,6 +400,8 @@ public final class ConfigLoader {
       }
     }
     Map<String, String> properties = stringMap(m.get(PROPERTIES), at.key(PROPERTIES), problems);
+    refuseClassValued(properties, at.key(PROPERTIES), problems);
+    checkJobOwnedTableProperties(properties, primaryKey, at.key(PROPERTIES), problems);
     if (table == null) {
       return null;
     }
@@ -435,6 +485,54 @@ public final class ConfigLoader {
       }
     }
     return null;
+  }
+
+  /**
+   * Configuration names no code but transformers: a Kafka client property such as
+   * {@code interceptor.classes} or an Iceberg table property such as {@code write.location-provider.impl}
+   * would make the job load any class on its class path. Such keys are refused outright.
+   */
+  static void refuseClassValued(Map<String, String> properties, At at, Problems problems) {
+    for (String key : properties.keySet()) {
+      if (namesClasses(key)) {
+        problems.add(at.key(key), "names Java classes to load; configuration may name only transformers "
+            + "(in " + TRANSFORMATIONS_FILE + "), so class-valued properties are refused");
+      }
+    }
+  }
+
+  static boolean namesClasses(String key) {
+    String k = key.toLowerCase(java.util.Locale.ROOT);
+    return k.endsWith(".class") || k.endsWith(".classes") || k.endsWith("impl") || k.endsWith("class-name")
+        || k.endsWith("deserializer") || k.endsWith("serializer") || CLASS_VALUED_KEYS.contains(k)
+        || k.startsWith("config.providers");
+  }
+
+  /** Kafka client properties that name classes without saying so in their name. */
+  private static final Set<String> CLASS_VALUED_KEYS =
+      Set.of("metric.reporters", "security.providers");
+
+  /**
+   * Table properties the job derives from the YAML: a primary key makes the table format v2 (or later)
+   * with upsert writes. sink.properties may restate them, not contradict them.
+   */
+  static void checkJobOwnedTableProperties(Map<String, String> properties, List<String> primaryKey, At at,
+      Problems problems) {
+    String version = properties.get("format-version");
+    String upsert = properties.get("write.upsert.enabled");
+    if (!primaryKey.isEmpty()) {
+      if (version != null && !version.trim().equals("2") && !version.trim().equals("3")) {
+        problems.add(at.key("format-version"), "'" + version + "' contradicts primary_key: an upsert table needs "
+            + "format version 2 or 3 (the job sets 2)");
+      }
+      if (upsert != null && !upsert.trim().equalsIgnoreCase("true")) {
+        problems.add(at.key("write.upsert.enabled"), "'" + upsert + "' contradicts primary_key: a table with a "
+            + "primary key is written as upserts (the job sets true)");
+      }
+    } else if (upsert != null && upsert.trim().equalsIgnoreCase("true")) {
+      problems.add(at.key("write.upsert.enabled"), "'" + upsert + "' needs a primary_key: upserts replace rows "
+          + "by key (set sink.primary_key instead)");
+    }
   }
 
   private static void crossCheck(List<TopicDef> topics, Map<String, TransformationDef> transformations,

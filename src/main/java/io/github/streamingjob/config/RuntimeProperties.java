@@ -1,6 +1,8 @@
 package io.github.streamingjob.config;
 
 import io.github.streamingjob.config.Problems.At;
+import io.github.streamingjob.util.Secrets;
+import io.github.streamingjob.util.Sql;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -205,15 +207,26 @@ public final class RuntimeProperties {
     return At.file(source).entry("property group", group);
   }
 
+  /** The secret values of every group: values of secret keys, passwords inside URIs. */
+  public Secrets secrets() {
+    Secrets secrets = Secrets.none();
+    for (Properties p : groups.values()) {
+      Map<String, String> m = new LinkedHashMap<>();
+      p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+      secrets = secrets.and(m);
+    }
+    return secrets;
+  }
+
   /** Group contents with secret values hidden, for logs. */
   @Override
   public String toString() {
+    Secrets secrets = secrets();
     Map<String, Map<String, String>> shown = new LinkedHashMap<>();
     groups.forEach((name, p) -> {
       Map<String, String> m = new LinkedHashMap<>();
       p.stringPropertyNames().stream().sorted().forEach(k ->
-          m.put(k, org.apache.flink.configuration.GlobalConfiguration.isSensitive(k)
-              ? io.github.streamingjob.util.Sql.HIDDEN : p.getProperty(k)));
+          m.put(k, Secrets.isSecretKey(k) ? Sql.HIDDEN : secrets.redact(p.getProperty(k))));
       shown.put(name, m);
     });
     return source + " " + shown;

@@ -9,10 +9,12 @@ import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.sink.DeadLetterTable;
 import io.github.streamingjob.sink.IcebergSinkTable;
+import io.github.streamingjob.source.ComputedColumns;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.source.KafkaSourceTable;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.transform.TransformerRegistry;
+import io.github.streamingjob.util.Secrets;
 import io.github.streamingjob.util.Sql;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,11 +33,11 @@ public final class JobPlanner {
   private final CatalogSettings catalog;
   private final Secrets secrets;
 
-  public JobPlanner(TableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog) {
+  public JobPlanner(TableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog, Secrets secrets) {
     this.tableEnv = tableEnv;
     this.kafka = kafka;
     this.catalog = catalog;
-    this.secrets = new Secrets(kafka.secrets());
+    this.secrets = secrets;
   }
 
   /** Source tables registered, transformers created, queries planned; throws on any problem. */
@@ -43,8 +45,12 @@ public final class JobPlanner {
     Problems problems = new Problems();
     TransformerRegistry registry = new TransformerRegistry(Thread.currentThread().getContextClassLoader());
     List<Pipeline> pipelines = new ArrayList<>();
-    for (TopicDef topic : topics) {
-      At at = At.file(ConfigLoader.TOPICS_FILE).entry("topic", topic.name());
+    for (TopicDef configured : topics) {
+      At at = At.file(ConfigLoader.TOPICS_FILE).entry("topic", configured.name());
+      TopicDef topic = ComputedColumns.canonical(configured, tableEnv, at, problems);
+      if (topic == null) {
+        continue;
+      }
       if (catalog.type() == CatalogSettings.Type.S3TABLES) {
         CatalogSettings.checkS3TablesName("table", topic.sink().tableName(), at.key("sink.table_name"), problems);
       }

@@ -12,6 +12,7 @@ import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.sink.SinkTables;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.util.Background;
+import io.github.streamingjob.util.Secrets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
@@ -56,9 +57,15 @@ public final class StreamingJob {
   /** Plans and checks everything and prints it; true when the job is valid. */
   public static boolean validate(CliArgs cli, StreamExecutionEnvironment env) {
     long start = System.nanoTime();
+    Secrets secrets = Secrets.none();
     try {
-      Assembly job = Assembly.of(cli, env, JobSources.fromArgs(cli));
-      job.pipelines.forEach(p -> System.out.println(job.planner.describe(p)));
+      JobSources sources = JobSources.fromArgs(cli);
+      secrets = sources.properties().secrets();
+      Assembly job = Assembly.of(cli, env, sources);
+      secrets = job.secrets;
+      for (Pipeline p : job.pipelines) {
+        System.out.println(secrets.redact(job.planner.describe(p)));
+      }
       job.planner.explainAgainstStandInSinks(job.pipelines);
       job.settings.checkRequiredClasses();
       System.out.printf("OK: %d pipeline(s) valid (%s), checked in %.1f s%n", job.pipelines.size(),
@@ -66,16 +73,27 @@ public final class StreamingJob {
           (System.nanoTime() - start) / 1e9);
       return true;
     } catch (ConfigException e) {
-      System.err.println("INVALID: " + e.getMessage());
+      System.err.println("INVALID: " + secrets.redact(e.getMessage()));
       return false;
     } catch (RuntimeException e) {
-      System.err.println("INVALID: " + e);
+      System.err.println("INVALID: " + secrets.redact(e.toString()));
       return false;
     }
   }
 
-  /** Builds and submits the job; returns once it is submitted. */
+  /** Builds and submits the job; returns once it is submitted. Its failures carry no secret. */
   public static TableResult run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+    Secrets secrets = sources.properties().secrets();
+    try {
+      return submit(cli, env, sources);
+    } catch (ConfigException e) {
+      throw new ConfigException(secrets.redact(e.getMessage()));
+    } catch (RuntimeException e) {
+      throw secrets.redact(e);
+    }
+  }
+
+  private static TableResult submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
     long start = System.nanoTime();
     Assembly job = Assembly.of(cli, env, sources);
     long assembled = System.nanoTime();
@@ -114,12 +132,15 @@ public final class StreamingJob {
     final StreamTableEnvironment tableEnv;
     final JobPlanner planner;
     final List<Pipeline> pipelines;
+    final Secrets secrets;
 
-    private Assembly(Settings settings, StreamTableEnvironment tableEnv, JobPlanner planner, List<Pipeline> pipelines) {
+    private Assembly(Settings settings, StreamTableEnvironment tableEnv, JobPlanner planner, List<Pipeline> pipelines,
+        Secrets secrets) {
       this.settings = settings;
       this.tableEnv = tableEnv;
       this.planner = planner;
       this.pipelines = pipelines;
+      this.secrets = secrets;
     }
 
     static Assembly of(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
@@ -145,8 +166,12 @@ public final class StreamingJob {
       tableEnv.getConfig().setLocalTimeZone(settings.job.timeZone());
       tableEnv.getConfig().set(PipelineOptions.NAME, "kafka-to-iceberg: "
           + topics.stream().map(TopicDef::name).collect(Collectors.joining(", ")));
-      JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog);
-      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics));
+      Secrets secrets = sources.properties().secrets();
+      for (TopicDef t : topics) {
+        secrets = secrets.and(t.kafkaProperties()).and(t.formatOptions()).and(t.sink().properties());
+      }
+      JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog, secrets);
+      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics), secrets);
     }
   }
 

@@ -119,13 +119,8 @@ public final class KafkaSettings {
     return p;
   }
 
-  /** Values that must never be printed or logged. */
-  public List<String> secrets() {
-    return password == null ? List.of() : List.of(password);
-  }
-
   private static String jaasQuote(String s) {
-    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    return "\"" + io.github.streamingjob.util.Secrets.jaas(s) + "\"";
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.github.streamingjob.util;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.table.utils.EncodingUtils;
 
 /** The one place SQL text is quoted; every generated identifier and literal goes through here. */
@@ -32,11 +31,11 @@ public final class Sql {
     return "'" + EncodingUtils.escapeSingleQuotes(text) + "'";
   }
 
-  /** A WITH clause body; values of sensitive keys (password, jaas.config, ...) are hidden if asked. */
+  /** A WITH clause body; values of secret keys ({@link Secrets#isSecretKey}) are hidden if asked. */
   public static String options(Map<String, String> options, boolean hideSecrets) {
     return options.entrySet().stream()
         .map(e -> "  " + literal(e.getKey()) + " = "
-            + (hideSecrets && GlobalConfiguration.isSensitive(e.getKey()) ? literal(HIDDEN) : literal(e.getValue())))
+            + (hideSecrets && Secrets.isSecretKey(e.getKey()) ? literal(HIDDEN) : literal(e.getValue())))
         .collect(Collectors.joining(",\n"));
   }
 }

@@ -260,4 +260,28 @@ class ConfigLoaderTest {
         "topics.yaml: topic 'user-activity': key 'transformation': 'user_events_processed' is not registered in "
             + "transformations.yaml (registered: [bid_events_raw, order_events_enriched, bid_events_aggregated])");
   }
+
+  @Test
+  void unquotedScalarsKeepTheTextAsWrittenNotYaml11Numbers() {
+    String topics = topicsWith("    kafka_group_id: \"flink-bid-events-v1\"\n",
+        "    kafka_group_id: 010\n    scan_timestamp_ms: 1700000000000\n"
+            + "    kafka_properties:\n      client.rack: 1:30\n      client.id: NO\n"
+            + "    format_options:\n      timestamp-format.standard: ISO-8601\n      map-null-key.literal: 2024-01-01\n");
+    TopicDef bids = ConfigLoader.parse(topics, TRANSFORMATIONS).topics().get(0);
+    assertThat(bids.kafkaGroupId()).isEqualTo("010");
+    assertThat(bids.startupTimestampMillis()).contains(1_700_000_000_000L);
+    assertThat(bids.kafkaProperties()).containsEntry("client.rack", "1:30").containsEntry("client.id", "NO");
+    assertThat(bids.formatOptions()).containsEntry("map-null-key.literal", "2024-01-01");
+  }
+
+  @Test
+  void classValuedKeysAreRecognised() {
+    assertThat(List.of("interceptor.classes", "sasl.login.class", "sasl.login.callback.handler.class", "metric.reporters",
+        "key.deserializer", "config.providers", "config.providers.file.class", "security.providers",
+        "write.location-provider.impl", "ssl.engine.factory.class"))
+        .allSatisfy(k -> assertThat(ConfigLoader.namesClasses(k)).as(k).isTrue());
+    assertThat(List.of("max.poll.records", "isolation.level", "client.rack", "write.format.default",
+        "write.target-file-size-bytes", "fail-on-missing-field"))
+        .allSatisfy(k -> assertThat(ConfigLoader.namesClasses(k)).as(k).isFalse());
+  }
 }

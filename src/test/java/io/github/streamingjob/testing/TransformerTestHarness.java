@@ -6,6 +6,7 @@ import io.github.streamingjob.config.JobConfig;
 import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.job.SchemaCheck;
+import io.github.streamingjob.source.ComputedColumns;
 import io.github.streamingjob.source.KafkaSourceTable;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.transform.TransformerRegistry;
@@ -106,9 +107,14 @@ public final class TransformerTestHarness {
       options.put("connector", "filesystem");
       options.put("path", input.toUri().toString());
       options.putAll(KafkaSourceTable.formatOptions(topic));
-      tableEnv.executeSql(KafkaSourceTable.table(KafkaSourceTable.tableName(topic), topic, List.of(), options, false));
-
       Problems problems = new Problems();
+      TopicDef canonical = ComputedColumns.canonical(topic, tableEnv, Problems.At.file(ConfigLoader.TOPICS_FILE)
+          .entry("topic", topic.name()), problems);
+      if (canonical == null) {
+        throw new AssertionError(String.join("\n", problems.messages()));
+      }
+      tableEnv.executeSql(KafkaSourceTable.table(KafkaSourceTable.tableName(topic), canonical, List.of(), options, false));
+
       BaseTransformer transformer = new TransformerRegistry(getClass().getClassLoader())
           .create(config.transformations().get(topic.transformation()), topic, problems);
       if (transformer == null) {
