@@ -29,6 +29,16 @@ class LocalRunnerITCase {
         .set("Local", "embedded.kafka", "true").set("Local", "sample.events.per.second", "300")
         .writeTo(dir.resolve("props.json"));
     long start = System.nanoTime();
+    // The README promises a quiet start: every WARN or ERROR a local run logs is collected.
+    org.apache.logging.log4j.core.LoggerContext ctx =
+        (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+    java.io.StringWriter warnings = new java.io.StringWriter();
+    org.apache.logging.log4j.core.appender.WriterAppender appender =
+        org.apache.logging.log4j.core.appender.WriterAppender.createAppender(
+            org.apache.logging.log4j.core.layout.PatternLayout.createDefaultLayout(), null, warnings, "warnings", false, true);
+    appender.start();
+    ctx.getConfiguration().getRootLogger().addAppender(appender, org.apache.logging.log4j.Level.WARN, null);
+    ctx.updateLoggers();
     try (LocalRunner.Running run = LocalRunner.start(CliArgs.parse("--properties", props.toString()))) {
       assertThat(run.tables()).containsExactly("bid_events_raw", "user_events_processed", "order_events_enriched",
           "bid_events_aggregated");
@@ -38,6 +48,7 @@ class LocalRunnerITCase {
       System.out.printf("All four tables had rows %.1f s after start%n", (System.nanoTime() - start) / 1e9);
       run.status().forEach(System.out::println);
       assertThat(everyTableHasRows(run)).as(String.join("\n", run.status())).isTrue();
+      assertThat(warnings.toString()).as("warnings of a local run").isEmpty();
       // Tables any engine can open, wherever it runs: the metadata holds absolute locations only.
       for (String name : run.tables()) {
         List<String> locations = IcebergTables.locations(run.catalog().loadTable(TableIdentifier.of("streaming", name)));
@@ -49,6 +60,8 @@ class LocalRunnerITCase {
         });
       }
     } finally {
+      ctx.getConfiguration().getRootLogger().removeAppender("warnings");
+      ctx.updateLoggers();
       EmbeddedKafka.deleteQuietly(warehouse);
     }
   }
