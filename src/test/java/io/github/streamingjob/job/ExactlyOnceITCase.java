@@ -46,6 +46,7 @@ class ExactlyOnceITCase {
   @BeforeAll
   static void start() throws Exception {
     Configuration conf = new Configuration();
+    conf.setString("rest.bind-port", "0"); // a local run or another build may hold 8081
     conf.setString("restart-strategy.type", "fixed-delay");
     conf.setString("restart-strategy.fixed-delay.attempts", "20");
     conf.setString("restart-strategy.fixed-delay.delay", "500 ms");

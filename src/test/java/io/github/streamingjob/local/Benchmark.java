@@ -111,6 +111,7 @@ public final class Benchmark {
       preload(kafka, events);
       System.out.printf(Locale.ROOT, "  loaded in %.1f s%n", (System.nanoTime() - t) / 1e9);
       org.apache.flink.configuration.Configuration conf = new org.apache.flink.configuration.Configuration();
+      conf.setString("rest.bind-port", "0"); // a local run may hold 8081
       MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
           .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
       cluster.start();

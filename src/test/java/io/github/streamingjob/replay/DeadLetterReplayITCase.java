@@ -48,8 +48,10 @@ class DeadLetterReplayITCase {
 
   @Test
   void malformedRecordsAreReplayedAfterTheFixAndLandExactlyOnce() throws Exception {
-    MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setNumTaskManagers(1)
-        .setNumSlotsPerTaskManager(2).build());
+    Configuration clusterConf = new Configuration();
+    clusterConf.setString("rest.bind-port", "0"); // a local run or another build may hold 8081
+    MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(clusterConf)
+        .setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build());
     cluster.start();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopic("order-events", 2);

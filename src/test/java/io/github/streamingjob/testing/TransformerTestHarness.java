@@ -183,8 +183,10 @@ public final class TransformerTestHarness {
   private static synchronized StreamExecutionEnvironment environment() {
     if (cluster == null) {
       try {
+        Configuration conf = new Configuration();
+        conf.setString("rest.bind-port", "0"); // a local run or another build may hold 8081
         MiniCluster c = new MiniCluster(new MiniClusterConfiguration.Builder()
-            .setConfiguration(new Configuration()).setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
+            .setConfiguration(conf).setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
         c.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
           try {
