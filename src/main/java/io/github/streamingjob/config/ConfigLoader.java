@@ -79,7 +79,10 @@ public final class ConfigLoader {
   static final String MODULE = "module";
   static final String DESCRIPTION = "description";
 
-  public static final List<String> FORMATS = List.of("json", "csv", "avro", "raw");
+  public static final List<String> FORMATS =
+      List.of("json", "csv", "avro", "raw", "debezium-json", "canal-json", "maxwell-json");
+  /** Formats whose records are changes of a database table: inserts, updates and deletes. */
+  public static final List<String> CHANGE_DATA_FORMATS = List.of("debezium-json", "canal-json", "maxwell-json");
   /** Set by the job from the runtime properties; setting them per topic would be ambiguous. */
   static final Set<String> RESERVED_KAFKA_PROPERTIES =
       Set.of("bootstrap.servers", "group.id", "security.protocol", "sasl.mechanism", "sasl.jaas.config",
@@ -339,6 +342,10 @@ public final class ConfigLoader {
       problems.add(at.key(SOURCE_SCHEMA), "format 'raw' reads the whole message into exactly one column");
     }
     SinkDef sink = sink(required(m, SINK, at, problems), at.key(SINK), problems);
+    if (sink != null && format != null && CHANGE_DATA_FORMATS.contains(format) && sink.primaryKey().isEmpty()) {
+      problems.add(at.key(SINK).key(PRIMARY_KEY), "missing: format '" + format + "' carries updates and deletes, "
+          + "which an Iceberg table can only apply by key (set the key of the source table's rows)");
+    }
     b.sink(sink);
     b.transformation(nonEmpty(string(required(m, TRANSFORMATION, at, problems), at.key(TRANSFORMATION), problems),
         at.key(TRANSFORMATION), problems));

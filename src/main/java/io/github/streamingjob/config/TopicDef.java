@@ -72,6 +72,11 @@ public final class TopicDef {
     return Optional.ofNullable(startupTimestampMillis);
   }
 
+  /** Whether the records are database changes (debezium-json, ...): inserts, updates and deletes. */
+  public boolean changeData() {
+    return ConfigLoader.CHANGE_DATA_FORMATS.contains(format);
+  }
+
   public String format() {
     return format;
   }

@@ -1,6 +1,7 @@
 package io.github.streamingjob.job;
 
 import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.config.ConfigException;
 import io.github.streamingjob.config.ConfigLoader;
 import io.github.streamingjob.config.JobConfig;
 import io.github.streamingjob.config.Problems;
@@ -115,8 +116,37 @@ public final class JobPlanner {
     try {
       return set.explain();
     } catch (RuntimeException e) {
-      throw secrets.redact(e);
+      throw new ConfigException(whichPipelinesFail(pipelines));
     }
+  }
+
+  /**
+   * The planner refused the whole job: plan each pipeline alone against its stand-in sinks, so the
+   * problem names its topic. Change-data pipelines get a word on what the planner means.
+   */
+  private List<String> whichPipelinesFail(List<Pipeline> pipelines) {
+    Problems problems = new Problems();
+    for (Pipeline p : pipelines) {
+      At at = At.file(ConfigLoader.TOPICS_FILE).entry("topic", p.topic().name());
+      StatementSet one = tableEnv.createStatementSet();
+      one.addInsertSql(p.insertInto(Sql.ident("validate_sink_" + p.topic().sink().tableName())));
+      if (p.keepsDeadLetters()) {
+        one.addInsertSql(p.deadLetterInsertInto(Sql.ident("validate_dead_letter_" + p.topic().deadLetterTable())));
+      }
+      try {
+        one.explain();
+      } catch (RuntimeException e) {
+        String message = rootMessage(e);
+        boolean changes = message.contains("doesn't support consuming update");
+        problems.add(at.key("transformation"), (changes ? (p.topic().sink().primaryKey().isEmpty()
+            ? "the query produces updates or deletes (a change-data topic, or an aggregation without windows), "
+                + "which a table without sink.primary_key cannot take: "
+            : "the query cannot consume the updates and deletes of its change-data source (window aggregations "
+                + "and other append-only operators need inserts only): ") : "the query cannot be planned: ")
+            + message);
+      }
+    }
+    return problems.isEmpty() ? List.of("the job cannot be planned, though each pipeline can") : problems.messages();
   }
 
   /** The job's StatementSet: every pipeline's INSERT into its Iceberg table, submitted as ONE job. */
@@ -169,7 +199,9 @@ public final class JobPlanner {
     if (!sink.primaryKey().isEmpty()) {
       cols.add("  PRIMARY KEY (" + Sql.identList(sink.primaryKey()) + ") NOT ENFORCED");
     }
-    return "CREATE TEMPORARY TABLE " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = 'blackhole')";
+    return "CREATE TEMPORARY TABLE " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = "
+        + Sql.literal(StandInSinkFactory.IDENTIFIER) + ", " + Sql.literal(StandInSinkFactory.CHANGES.key()) + " = "
+        + Sql.literal(Boolean.toString(!sink.primaryKey().isEmpty())) + ")";
   }
 
   private void execute(String sql) {

@@ -14,6 +14,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.Projection;
 import org.apache.flink.table.connector.format.DecodingFormat;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.data.GenericRowData;
@@ -23,7 +24,8 @@ import org.apache.flink.table.factories.DeserializationFormatFactory;
 import org.apache.flink.table.factories.DynamicTableFactory;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.types.DataType;
-import org.apache.flink.table.types.utils.DataTypeUtils;
+import org.apache.flink.types.RowKind;
+import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +47,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       ConfigOptions.key("format").stringType().noDefaultValue().withDescription("The inner format.");
   public static final ConfigOption<String> ON_ERROR = ConfigOptions.key("on-error").stringType()
       .defaultValue("dead-letter").withDescription("dead-letter: emit the error row; skip: drop the record.");
-  static final List<String> INNER_FORMATS = List.of("json", "csv", "avro");
+  static final List<String> INNER_FORMATS = List.of("json", "csv", "avro", "debezium-json", "canal-json", "maxwell-json");
 
   @Override
   public String factoryIdentifier() {
@@ -101,19 +103,21 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
           throw new IllegalArgumentException("format '" + IDENTIFIER + "' needs the physical columns to end with "
               + ERROR_COLUMN + " STRING, " + PAYLOAD_COLUMN + " BYTES; got " + names);
         }
-        DataType decoded = DataTypeUtils.projectRow(physical, java.util.stream.IntStream.range(0, n - 2).toArray());
+        // Projection, not DataTypeUtils.projectRow: the latter is gone in Flink 2.x.
+        DataType decoded = Projection.range(0, n - 2).project(physical);
         List<DataType> types = DataType.getFieldDataTypes(decoded);
         RowData.FieldGetter[] getters = new RowData.FieldGetter[types.size()];
         for (int i = 0; i < getters.length; i++) {
           getters[i] = RowData.createFieldGetter(types.get(i).getLogicalType(), i);
         }
         return new Decoder(innerFormat.createRuntimeDecoder(ctx, decoded), ctx.createTypeInformation(physical),
-            getters, skip, table);
+            getters, skip, table, !innerFormat.getChangelogMode().containsOnly(RowKind.INSERT));
       }
 
+      /** The inner format's: a change-data format (debezium-json, ...) yields updates and deletes. */
       @Override
       public ChangelogMode getChangelogMode() {
-        return ChangelogMode.insertOnly();
+        return innerFormat.getChangelogMode();
       }
     };
   }
@@ -130,16 +134,18 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
     private final int fields;
     private final boolean skip;
     private final String table;
+    private final boolean changelog;
     private transient Counter malformed;
 
     Decoder(DeserializationSchema<RowData> inner, TypeInformation<RowData> producedType,
-        RowData.FieldGetter[] getters, boolean skip, String table) {
+        RowData.FieldGetter[] getters, boolean skip, String table, boolean changelog) {
       this.inner = inner;
       this.producedType = producedType;
       this.getters = getters;
       this.fields = getters.length;
       this.skip = skip;
       this.table = table;
+      this.changelog = changelog;
     }
 
     @Override
@@ -148,32 +154,61 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       malformed = context.getMetricGroup().counter(METRIC);
     }
 
+    /**
+     * Every row the inner format makes of the record, with its kind (a change-data format makes an update
+     * into two), or one error row. Rows are collected first, so a record fails whole, never half-emitted.
+     */
+    @Override
+    public void deserialize(byte[] message, Collector<RowData> out) {
+      if (message == null || message.length == 0) {
+        if (!changelog) {
+          emit(out, malformed(message, "empty payload"));
+        }
+        return; // a change-data tombstone: Kafka compaction's marker after a delete, not a change
+      }
+      List<RowData> rows = new java.util.ArrayList<>(2);
+      try {
+        inner.deserialize(message, new org.apache.flink.api.common.functions.util.ListCollector<>(rows));
+      } catch (IOException | RuntimeException e) {
+        emit(out, malformed(message, describe(e)));
+        return;
+      }
+      if (rows.isEmpty() && !changelog) {
+        emit(out, malformed(message, "the format produced no row"));
+        return;
+      }
+      for (RowData row : rows) {
+        out.collect(copy(row));
+      }
+    }
+
     @Override
     public RowData deserialize(byte[] message) {
-      if (message == null || message.length == 0) {
-        return malformed(message, "empty payload");
+      List<RowData> rows = new java.util.ArrayList<>(1);
+      deserialize(message, new org.apache.flink.api.common.functions.util.ListCollector<>(rows));
+      return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    private static void emit(Collector<RowData> out, RowData row) {
+      if (row != null) {
+        out.collect(row);
       }
-      try {
-        RowData row = inner.deserialize(message);
-        if (row == null) {
-          return malformed(message, "the format produced no row");
+    }
+
+    /** The Kafka source expects a GenericRowData for the value's physical columns; the kind is kept. */
+    private RowData copy(RowData row) {
+      GenericRowData out = new GenericRowData(row.getRowKind(), fields + 2);
+      if (row instanceof GenericRowData) {
+        GenericRowData generic = (GenericRowData) row;
+        for (int i = 0; i < fields; i++) {
+          out.setField(i, generic.getField(i));
         }
-        // The Kafka source expects a GenericRowData for the value's physical columns.
-        GenericRowData out = new GenericRowData(fields + 2);
-        if (row instanceof GenericRowData) {
-          GenericRowData generic = (GenericRowData) row;
-          for (int i = 0; i < fields; i++) {
-            out.setField(i, generic.getField(i));
-          }
-        } else {
-          for (int i = 0; i < fields; i++) {
-            out.setField(i, getters[i].getFieldOrNull(row));
-          }
+      } else {
+        for (int i = 0; i < fields; i++) {
+          out.setField(i, getters[i].getFieldOrNull(row));
         }
-        return out;
-      } catch (IOException | RuntimeException e) {
-        return malformed(message, describe(e));
       }
+      return out;
     }
 
     private RowData malformed(byte[] message, String error) {
