@@ -342,9 +342,14 @@ public final class ConfigLoader {
       problems.add(at.key(SOURCE_SCHEMA), "format 'raw' reads the whole message into exactly one column");
     }
     SinkDef sink = sink(required(m, SINK, at, problems), at.key(SINK), problems);
-    if (sink != null && format != null && CHANGE_DATA_FORMATS.contains(format) && sink.primaryKey().isEmpty()) {
+    boolean changeData = format != null && CHANGE_DATA_FORMATS.contains(format);
+    if (sink != null && changeData && sink.primaryKey().isEmpty()) {
       problems.add(at.key(SINK).key(PRIMARY_KEY), "missing: format '" + format + "' carries updates and deletes, "
           + "which an Iceberg table can only apply by key (set the key of the source table's rows)");
+    }
+    if (sink != null) {
+      checkJobOwnedTableProperties(sink.properties(), sink.primaryKey(), changeData, at.key(SINK).key(PROPERTIES),
+          problems);
     }
     b.sink(sink);
     b.transformation(nonEmpty(string(required(m, TRANSFORMATION, at, problems), at.key(TRANSFORMATION), problems),
@@ -408,7 +413,6 @@ public final class ConfigLoader {
     }
     Map<String, String> properties = stringMap(m.get(PROPERTIES), at.key(PROPERTIES), problems);
     refuseClassValued(properties, at.key(PROPERTIES), problems);
-    checkJobOwnedTableProperties(properties, primaryKey, at.key(PROPERTIES), problems);
     if (table == null) {
       return null;
     }
@@ -520,14 +524,25 @@ public final class ConfigLoader {
       Set.of("metric.reporters", "security.providers");
 
   /**
-   * Table properties the job derives from the YAML: a primary key makes the table format v2 (or later)
-   * with upsert writes. sink.properties may restate them, not contradict them.
+   * Table properties the job derives from the YAML: a primary key makes the table format v2 (or later),
+   * written as upserts, or, for a change-data topic, with its deletes and updates applied as they come.
+   * sink.properties may restate them, not contradict them.
    */
-  static void checkJobOwnedTableProperties(Map<String, String> properties, List<String> primaryKey, At at,
-      Problems problems) {
+  static void checkJobOwnedTableProperties(Map<String, String> properties, List<String> primaryKey, boolean changeData,
+      At at, Problems problems) {
     String version = properties.get("format-version");
     String upsert = properties.get("write.upsert.enabled");
-    if (!primaryKey.isEmpty()) {
+    if (!primaryKey.isEmpty() && changeData) {
+      if (version != null && !version.trim().equals("2") && !version.trim().equals("3")) {
+        problems.add(at.key("format-version"), "'" + version + "' contradicts primary_key: a table with deletes "
+            + "needs format version 2 or 3 (the job sets 2)");
+      }
+      if (upsert != null && !upsert.trim().equalsIgnoreCase("false")) {
+        problems.add(at.key("write.upsert.enabled"), "'" + upsert + "' contradicts the change-data format: its "
+            + "updates and deletes are applied as they come, which upserts would not do for a row a filter drops "
+            + "(the job sets false)");
+      }
+    } else if (!primaryKey.isEmpty()) {
       if (version != null && !version.trim().equals("2") && !version.trim().equals("3")) {
         problems.add(at.key("format-version"), "'" + version + "' contradicts primary_key: an upsert table needs "
             + "format version 2 or 3 (the job sets 2)");

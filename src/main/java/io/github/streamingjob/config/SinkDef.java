@@ -25,6 +25,11 @@ public final class SinkDef {
     this.properties = Map.copyOf(properties);
   }
 
+  /** The same table with these table properties. */
+  public SinkDef withProperties(Map<String, String> p) {
+    return new SinkDef(tableName, schema, partitionBy, primaryKey, p);
+  }
+
   public String tableName() {
     return tableName;
   }

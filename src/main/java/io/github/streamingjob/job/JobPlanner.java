@@ -103,12 +103,13 @@ public final class JobPlanner {
     java.util.Set<String> deadLetterTables = new java.util.HashSet<>();
     for (Pipeline p : pipelines) {
       String name = Sql.ident("validate_sink_" + p.topic().sink().tableName());
-      execute(standInSinkDdl(name, p.topic().sink()));
+      execute(standInSinkDdl(name, p.topic().sink(), !p.topic().sink().primaryKey().isEmpty()));
       set.addInsertSql(p.insertInto(name));
       if (p.keepsDeadLetters()) {
         String dlq = Sql.ident("validate_dead_letter_" + p.topic().deadLetterTable());
         if (deadLetterTables.add(dlq)) {
-          execute(standInSinkDdl(dlq, DeadLetterTable.of(p.topic().deadLetterTable())));
+          // Malformed records are inserts, even from a change-data topic; the planner cannot know that.
+          execute(standInSinkDdl(dlq, DeadLetterTable.of(p.topic().deadLetterTable()), true));
         }
         set.addInsertSql(p.deadLetterInsertInto(dlq));
       }
@@ -164,7 +165,7 @@ public final class JobPlanner {
   /** Every Iceberg table the pipelines write: sink tables, then the dead-letter tables (once each). */
   public static List<SinkDef> tables(List<Pipeline> pipelines) {
     java.util.Map<String, SinkDef> tables = new java.util.LinkedHashMap<>();
-    pipelines.forEach(p -> tables.put(p.topic().sink().tableName(), p.topic().sink()));
+    pipelines.forEach(p -> tables.put(p.topic().sink().tableName(), IcebergSinkTable.resolved(p.topic())));
     pipelines.stream().filter(Pipeline::keepsDeadLetters)
         .forEach(p -> tables.putIfAbsent(p.topic().deadLetterTable(), DeadLetterTable.of(p.topic().deadLetterTable())));
     return List.copyOf(tables.values());
@@ -187,12 +188,12 @@ public final class JobPlanner {
         + " (" + p.transformer().getDescription() + ")\n"
         + "-- source (on_error: " + t.onError().value() + ")\n"
         + String.join(";\n", KafkaSourceTable.ddl(t, kafka, true)) + ";\n"
-        + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), t.sink()) + ";\n"
+        + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), IcebergSinkTable.resolved(t)) + ";\n"
         + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n"
         + (p.keepsDeadLetters() ? "-- malformed records\n" + p.deadLetterInsertInto(deadLetterName(t)) + ";\n" : "");
   }
 
-  private static String standInSinkDdl(String name, SinkDef sink) {
+  private static String standInSinkDdl(String name, SinkDef sink, boolean acceptsChanges) {
     List<String> cols = new ArrayList<>();
     sink.schema().forEach(c -> cols.add("  " + Sql.ident(c.name()) + " "
         + c.type().orElseThrow().asSerializableString()));
@@ -201,7 +202,7 @@ public final class JobPlanner {
     }
     return "CREATE TEMPORARY TABLE " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = "
         + Sql.literal(StandInSinkFactory.IDENTIFIER) + ", " + Sql.literal(StandInSinkFactory.CHANGES.key()) + " = "
-        + Sql.literal(Boolean.toString(!sink.primaryKey().isEmpty())) + ")";
+        + Sql.literal(Boolean.toString(acceptsChanges)) + ")";
   }
 
   private void execute(String sql) {

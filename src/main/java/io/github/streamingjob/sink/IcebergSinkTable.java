@@ -3,6 +3,7 @@ package io.github.streamingjob.sink;
 import io.github.streamingjob.config.ColumnDef;
 import io.github.streamingjob.config.PartitionField;
 import io.github.streamingjob.config.SinkDef;
+import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.util.Sql;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,18 +77,24 @@ public final class IcebergSinkTable {
     return b.build();
   }
 
-  /** Table properties: the YAML's, plus format v2 and upsert mode for a table with a primary key. */
-  public static Map<String, String> tableProperties(SinkDef sink) {
+  /**
+   * The topic's sink with the table properties the job derives: a table with a primary key is format v2;
+   * fed by an append topic it is written as upserts (the latest row per key wins), fed by a change-data
+   * topic its changes are applied as they come: deletes and updates' old rows delete by key, inserts and
+   * updates' new rows insert (Iceberg's equality deletes either way). Then the YAML's own properties.
+   */
+  public static SinkDef resolved(TopicDef topic) {
+    SinkDef sink = topic.sink();
     Map<String, String> p = new LinkedHashMap<>();
     if (!sink.primaryKey().isEmpty()) {
       p.put(TableProperties.FORMAT_VERSION, "2");
-      p.put(TableProperties.UPSERT_ENABLED, "true");
+      p.put(TableProperties.UPSERT_ENABLED, Boolean.toString(!topic.changeData()));
     }
     p.putAll(sink.properties());
-    return p;
+    return sink.withProperties(p);
   }
 
-  /** A readable description of the table this job creates, for {@code --validate} output. */
+  /** A readable description of the table this job creates ({@link #resolved}), for {@code --validate} output. */
   public static String describe(String qualifiedName, SinkDef sink) {
     String columns = sink.schema().stream()
         .map(c -> "  " + Sql.ident(c.name()) + " " + c.type().orElseThrow().asSerializableString())
@@ -95,7 +102,7 @@ public final class IcebergSinkTable {
     String pk = sink.primaryKey().isEmpty() ? "" : ",\n  PRIMARY KEY (" + Sql.identList(sink.primaryKey()) + ") NOT ENFORCED";
     String partitioned = sink.partitionBy().isEmpty() ? ""
         : "\n-- Iceberg partition spec: " + sink.partitionBy().stream().map(Object::toString).collect(Collectors.joining(", "));
-    Map<String, String> props = tableProperties(sink);
+    Map<String, String> props = sink.properties();
     String with = props.isEmpty() ? "" : " WITH (\n" + Sql.options(props, true) + "\n)";
     return "CREATE TABLE IF NOT EXISTS " + qualifiedName + " (\n" + columns + pk + "\n)" + with + partitioned;
   }

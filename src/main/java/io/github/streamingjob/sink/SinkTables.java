@@ -45,7 +45,7 @@ public final class SinkTables {
         actions.add(() -> {
           catalog.buildTable(id, wanted)
               .withPartitionSpec(IcebergSinkTable.partitionSpec(sink, wanted))
-              .withProperties(IcebergSinkTable.tableProperties(sink))
+              .withProperties(sink.properties())
               .create();
           LOG.info("Created Iceberg table {}", id);
         });

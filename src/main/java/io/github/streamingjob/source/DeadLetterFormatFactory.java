@@ -107,11 +107,14 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
         DataType decoded = Projection.range(0, n - 2).project(physical);
         List<DataType> types = DataType.getFieldDataTypes(decoded);
         RowData.FieldGetter[] getters = new RowData.FieldGetter[types.size()];
+        org.apache.flink.table.types.logical.LogicalType[] logical =
+            new org.apache.flink.table.types.logical.LogicalType[types.size()];
         for (int i = 0; i < getters.length; i++) {
-          getters[i] = RowData.createFieldGetter(types.get(i).getLogicalType(), i);
+          logical[i] = types.get(i).getLogicalType();
+          getters[i] = RowData.createFieldGetter(logical[i], i);
         }
         return new Decoder(innerFormat.createRuntimeDecoder(ctx, decoded), ctx.createTypeInformation(physical),
-            getters, skip, table, !innerFormat.getChangelogMode().containsOnly(RowKind.INSERT));
+            getters, logical, skip, table, !innerFormat.getChangelogMode().containsOnly(RowKind.INSERT));
       }
 
       /** The inner format's: a change-data format (debezium-json, ...) yields updates and deletes. */
@@ -120,6 +123,46 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
         return innerFormat.getChangelogMode();
       }
     };
+  }
+
+  /**
+   * A value for a NOT NULL column (a change-data topic's key) in an error row, which has no decoded values:
+   * generated code may read such a column without a null check, and the row is dropped by the
+   * {@value #ERROR_COLUMN} filter anyway.
+   */
+  static Object placeholder(org.apache.flink.table.types.logical.LogicalType type) {
+    switch (type.getTypeRoot()) {
+      case TINYINT:
+        return (byte) 0;
+      case SMALLINT:
+        return (short) 0;
+      case INTEGER:
+      case DATE:
+      case TIME_WITHOUT_TIME_ZONE:
+        return 0;
+      case BIGINT:
+        return 0L;
+      case FLOAT:
+        return 0f;
+      case DOUBLE:
+        return 0d;
+      case BOOLEAN:
+        return false;
+      case CHAR:
+      case VARCHAR:
+        return StringData.fromString("");
+      case BINARY:
+      case VARBINARY:
+        return new byte[0];
+      case DECIMAL:
+        org.apache.flink.table.types.logical.DecimalType d = (org.apache.flink.table.types.logical.DecimalType) type;
+        return org.apache.flink.table.data.DecimalData.zero(d.getPrecision(), d.getScale());
+      case TIMESTAMP_WITHOUT_TIME_ZONE:
+      case TIMESTAMP_WITH_LOCAL_TIME_ZONE:
+        return org.apache.flink.table.data.TimestampData.fromEpochMillis(0);
+      default:
+        return null;
+    }
   }
 
   /** Wraps the inner decoder; a failure becomes an error row (or nothing, when skipping). */
@@ -131,17 +174,21 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
     private final DeserializationSchema<RowData> inner;
     private final TypeInformation<RowData> producedType;
     private final RowData.FieldGetter[] getters;
+    private final org.apache.flink.table.types.logical.LogicalType[] types;
     private final int fields;
     private final boolean skip;
     private final String table;
     private final boolean changelog;
     private transient Counter malformed;
+    private transient Object[] placeholders;
 
     Decoder(DeserializationSchema<RowData> inner, TypeInformation<RowData> producedType,
-        RowData.FieldGetter[] getters, boolean skip, String table, boolean changelog) {
+        RowData.FieldGetter[] getters, org.apache.flink.table.types.logical.LogicalType[] types, boolean skip,
+        String table, boolean changelog) {
       this.inner = inner;
       this.producedType = producedType;
       this.getters = getters;
+      this.types = types;
       this.fields = getters.length;
       this.skip = skip;
       this.table = table;
@@ -152,6 +199,10 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
     public void open(InitializationContext context) throws Exception {
       inner.open(context);
       malformed = context.getMetricGroup().counter(METRIC);
+      placeholders = new Object[fields];
+      for (int i = 0; i < fields; i++) {
+        placeholders[i] = types[i].isNullable() ? null : placeholder(types[i]);
+      }
     }
 
     /**
@@ -220,6 +271,9 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
         return null;
       }
       GenericRowData row = new GenericRowData(fields + 2);
+      for (int i = 0; placeholders != null && i < fields; i++) {
+        row.setField(i, placeholders[i]);
+      }
       row.setField(fields, StringData.fromString(error));
       row.setField(fields + 1, message == null ? new byte[0] : message);
       return row;

@@ -111,9 +111,23 @@ public final class KafkaSourceTable {
       }
     }
     topic.watermark().ifPresent(w -> lines.add("  " + watermark(w)));
+    sourceKey(topic).ifPresent(key -> lines.add("  PRIMARY KEY (" + Sql.identList(key) + ") NOT ENFORCED"));
     return "CREATE TEMPORARY TABLE " + Sql.ident(name) + " (\n"
         + String.join(",\n", lines) + "\n) WITH (\n"
         + Sql.options(options, hideSecrets) + "\n)";
+  }
+
+  /**
+   * The key of a change-data topic's rows, when the sink's primary key names physical source columns: the
+   * planner then knows the changes arrive per key, and writes them to the table as they are, instead of
+   * keeping every row of the table in state to reorder them (Flink's upsert materializer).
+   */
+  static java.util.Optional<List<String>> sourceKey(TopicDef topic) {
+    List<String> key = topic.sink().primaryKey();
+    List<String> physical = topic.sourceSchema().stream().filter(c -> !c.isComputed()).map(ColumnDef::name)
+        .collect(Collectors.toList());
+    return topic.changeData() && !key.isEmpty() && physical.containsAll(key)
+        ? java.util.Optional.of(key) : java.util.Optional.empty();
   }
 
   /** Copies a malformed record's Kafka coordinates, payload and error into the dead-letter table. */

@@ -45,7 +45,7 @@ class ConfigLoaderTest {
   void loadsTheShippedConfig() {
     JobConfig config = ConfigLoader.parse(TOPICS, TRANSFORMATIONS);
     assertThat(config.enabledTopics()).extracting(TopicDef::name)
-        .containsExactly("bid-events", "user-activity", "order-events", "bid-events-aggregated");
+        .containsExactly("bid-events", "user-activity", "order-events", "bid-events-aggregated", "customers");
     TopicDef bids = config.topics().get(0);
     assertThat(bids.topic()).isEqualTo("bid-events");
     assertThat(bids.kafkaGroupId()).isEqualTo("flink-bid-events-v1");

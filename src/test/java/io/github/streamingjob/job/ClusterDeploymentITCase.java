@@ -94,6 +94,7 @@ class ClusterDeploymentITCase {
     kafka.createTopic("bid-events", 3);
     kafka.createTopic("user-activity", 2);
     kafka.createTopic("order-events", 2);
+    kafka.createTopic("shop.public.customers", 2); // the change-data pipeline reads it; its proof is ChangeDataITCase
     s3 = S3MockServer.start(STAND_INS.resolve("s3mock.jar"), home.resolve("s3/root"), BUCKET, home.resolve("s3mock.out"));
     catalogServer = IcebergRestServer.start(STAND_INS.resolve("iceberg-rest.classpath"), home.resolve("catalog/catalog.db"),
         s3FileIo("warehouse", "s3://" + BUCKET + "/tables"), home.resolve("iceberg-rest.out"));

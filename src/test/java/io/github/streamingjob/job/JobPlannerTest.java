@@ -50,7 +50,7 @@ class JobPlannerTest {
   void shippedConfigPlansAsOneStatementSet() throws IOException {
     StreamingJob.Assembly job = assemble(args(shipped(), KAFKA, HADOOP));
     assertThat(job.pipelines.stream().map(p -> p.topic().name()).collect(Collectors.toList()))
-        .containsExactly("bid-events", "user-activity", "order-events", "bid-events-aggregated");
+        .containsExactly("bid-events", "user-activity", "order-events", "bid-events-aggregated", "customers");
     String plan = job.planner.explainAgainstStandInSinks(job.pipelines);
     assertThat(plan).contains("validate_sink_bid_events_raw", "validate_sink_user_events_processed",
         "validate_sink_order_events_enriched", "validate_sink_bid_events_aggregated", "WindowAggregate");

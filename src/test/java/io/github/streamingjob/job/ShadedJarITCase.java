@@ -60,8 +60,8 @@ class ShadedJarITCase {
   void validatesWithS3TablesAndMskIamOnFlinksClasspathOnly() throws Exception {
     Run run = validate("[" + KAFKA_IAM + ",{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":{"
         + "\"type\":\"s3tables\",\"warehouse\":\"arn:aws:s3tables:eu-west-1:123456789012:bucket/demo\"}}]");
-    assertThat(run.out).contains("OK: 4 pipeline(s) valid (bid-events, user-activity, order-events, "
-        + "bid-events-aggregated)");
+    assertThat(run.out).contains("OK: 5 pipeline(s) valid (bid-events, user-activity, order-events, "
+        + "bid-events-aggregated, customers)");
     assertThat(run.out).contains("'properties.sasl.mechanism' = 'AWS_MSK_IAM'");
     assertThat(run.exit).as(run.out).isZero();
   }

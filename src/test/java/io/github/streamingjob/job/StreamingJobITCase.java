@@ -54,6 +54,7 @@ class StreamingJobITCase {
     kafka.createTopic("bid-events", 3);
     kafka.createTopic("user-activity", 1);
     kafka.createTopic("order-events", 1);
+    kafka.createTopic("shop.public.customers", 1);
   }
 
   @AfterAll
@@ -66,6 +67,15 @@ class StreamingJobITCase {
   static String bid(long user, String bid, double amount, long offsetMs) {
     return String.format("{\"user_id\":%d,\"bid_id\":\"%s\",\"amount\":%s,\"timestamp_ms\":%d}", user, bid, amount,
         T0 + offsetMs);
+  }
+
+  static String customer(long id, String name, String email, String country) {
+    return String.format("{\"customer_id\":%d,\"name\":\"%s\",\"email\":\"%s\",\"country\":\"%s\"}", id, name,
+        email, country);
+  }
+
+  static String change(String op, String before, String after) {
+    return "{\"before\":" + before + ",\"after\":" + after + ",\"op\":\"" + op + "\",\"ts_ms\":" + T0 + "}";
   }
 
   @Test
@@ -84,6 +94,22 @@ class StreamingJobITCase {
         "{\"user_id\":1,\"activity_type\":\"view\",\"page_url\":\"/home\",\"timestamp_ms\":" + T0 + "}",
         "{\"user_id\":2,\"activity_type\":\"click\",\"page_url\":\"/cart\",\"timestamp_ms\":" + (T0 + 1_500) + "}",
         "{\"user_id\":3,\"activity_type\":\"scroll\",\"page_url\":null,\"timestamp_ms\":" + (T0 + 86_400_000) + "}"));
+
+    // Debezium change events of the customers table: an update, a customer leaving the filter (a test
+    // address), one joining it, a delete with its tombstone, and a record that is not a change event.
+    String ann = customer(1, "Ann", "Ann@X.COM", "DE");
+    String annNew = customer(1, "Ann", "ann@NEW.com", "DE");
+    String bobTest = customer(2, "Bob", "bob@example.test", "US");
+    String bobReal = customer(2, "Bob", "bob@real.com", "US");
+    String cid = customer(3, "Cid", "cid@x.com", "FR");
+    String cidTest = customer(3, "Cid", "cid@example.test", "FR");
+    String dee = customer(4, "Dee", "dee@x.com", "NL");
+    java.util.List<String> changes = new java.util.ArrayList<>(List.of(change("c", "null", ann), change("c", "null", bobTest),
+        change("c", "null", cid), change("u", ann, annNew), change("u", cid, cidTest), change("u", bobTest, bobReal),
+        change("d", annNew, "null")));
+    changes.add(null); // Kafka's tombstone after a delete
+    changes.addAll(List.of(change("c", "null", dee), "{not a change event"));
+    kafka.send("shop.public.customers", changes);
 
     // The real config/ files, plus one disabled topic that must create nothing.
     Path config = Files.createDirectories(dir.resolve("config"));
@@ -144,18 +170,30 @@ class StreamingJobITCase {
               tuple(1L, 1L, MIDNIGHT.plusMinutes(1), MIDNIGHT.plusMinutes(2)),
               tuple(3L, 1L, MIDNIGHT.plusMinutes(1), MIDNIGHT.plusMinutes(2)));
 
-      // One Flink job for all four pipelines; the disabled topic left no trace.
+      // The table as the source table is now, read with Iceberg's reader (equality deletes applied).
+      List<Record> customers = IcebergTables.awaitRows(catalog, TableIdentifier.of("e2e", "customers"),
+          rows -> rows.size() == 2 && rows.stream().anyMatch(r -> r.getField("customer_id").equals(4L)), TIMEOUT);
+      assertThat(customers).extracting(r -> r.getField("customer_id"), r -> r.getField("name"), r -> r.getField("email"),
+              r -> r.getField("country"))
+          .containsExactlyInAnyOrder(tuple(2L, "Bob", "bob@real.com", "US"), tuple(4L, "Dee", "dee@x.com", "NL"));
+      List<Record> deadLetters = IcebergTables.awaitRows(catalog, TableIdentifier.of("e2e", "dead_letters"),
+          rows -> !rows.isEmpty(), TIMEOUT);
+      assertThat(deadLetters).singleElement().satisfies(r -> {
+        assertThat(r.getField("pipeline")).isEqualTo("customers");
+        assertThat(r.getField("kafka_offset")).isEqualTo(9L);
+      });
+
+      // One Flink job for all five pipelines; the disabled topic left no trace.
       Collection<JobStatusMessage> jobs = client.listJobs().get();
       assertThat(jobs.stream().filter(j -> j.getJobState() == JobStatus.RUNNING).collect(Collectors.toList()))
           .singleElement()
           .satisfies(j -> assertThat(j.getJobName())
-              .isEqualTo("kafka-to-iceberg: bid-events, user-activity, order-events, bid-events-aggregated"))
+              .isEqualTo("kafka-to-iceberg: bid-events, user-activity, order-events, bid-events-aggregated, customers"))
           .satisfies(j -> assertThat(j.getJobId()).isEqualTo(result.getJobClient().orElseThrow().getJobID()));
       assertThat(catalog.listTables(org.apache.iceberg.catalog.Namespace.of("e2e")))
           .extracting(TableIdentifier::name)
           .containsExactlyInAnyOrder("bid_events_raw", "user_events_processed", "order_events_enriched",
-              "bid_events_aggregated", "dead_letters");
-      assertThat(IcebergTables.rows(catalog, TableIdentifier.of("e2e", "dead_letters"))).isEmpty();
+              "bid_events_aggregated", "customers", "dead_letters");
     } finally {
       result.getJobClient().orElseThrow().cancel().get();
     }
