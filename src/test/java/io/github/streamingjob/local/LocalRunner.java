@@ -162,7 +162,9 @@ public final class LocalRunner {
           long now = System.currentTimeMillis();
           long eventTime = Math.min(now, eventStart + (now - wallStart) * 4);
           for (TopicDef topic : topics) {
-            producer.send(new ProducerRecord<>(topic.topic(), events.next(topic, eventTime).getBytes(StandardCharsets.UTF_8)));
+            SampleEvents.Event e = events.nextEvent(topic, eventTime);
+            producer.send(new ProducerRecord<>(topic.topic(), e.key == null ? null : e.key.getBytes(StandardCharsets.UTF_8),
+                e.value == null ? null : e.value.getBytes(StandardCharsets.UTF_8)));
           }
           sent += topics.size();
           long due = wallStart + sent * 1000 / Math.max(1, perSecond);

@@ -41,14 +41,27 @@ class LocalRunnerITCase {
     ctx.updateLoggers();
     try (LocalRunner.Running run = LocalRunner.start(CliArgs.parse("--properties", props.toString()))) {
       assertThat(run.tables()).containsExactly("bid_events_raw", "user_events_processed", "order_events_enriched",
-          "bid_events_aggregated");
+          "bid_events_aggregated", "customers");
       while (!everyTableHasRows(run) && System.nanoTime() - start < 60_000_000_000L) {
         Thread.sleep(500);
       }
-      System.out.printf("All four tables had rows %.1f s after start%n", (System.nanoTime() - start) / 1e9);
+      System.out.printf("All five tables had rows %.1f s after start%n", (System.nanoTime() - start) / 1e9);
       run.status().forEach(System.out::println);
       assertThat(everyTableHasRows(run)).as(String.join("\n", run.status())).isTrue();
       assertThat(warnings.toString()).as("warnings of a local run").isEmpty();
+      // The change-data table: one row per customer, deletes applied, test accounts filtered, and the
+      // status line counts live rows, not every version ever written. Stopped first, so it holds still.
+      run.close();
+      Table customers = run.catalog().loadTable(TableIdentifier.of("streaming", "customers"));
+      List<org.apache.iceberg.data.Record> live = IcebergTables.rows(run.catalog(), TableIdentifier.of("streaming", "customers"));
+      assertThat(live).isNotEmpty().extracting(r -> r.getField("customer_id")).doesNotHaveDuplicates();
+      assertThat(live).allSatisfy(r -> assertThat((String) r.getField("email")).doesNotEndWith("@example.test")
+          .isEqualTo(((String) r.getField("email")).toLowerCase(java.util.Locale.ROOT)));
+      java.util.Map<String, String> summary = customers.currentSnapshot().summary();
+      assertThat(Long.parseLong(summary.getOrDefault("total-equality-deletes", "0"))
+          + Long.parseLong(summary.getOrDefault("total-position-deletes", "0"))).as("deletes and updates applied").isPositive();
+      assertThat(TableStatus.rows(customers.currentSnapshot())).as("rows ever written").isGreaterThan(live.size());
+      assertThat(run.status()).anyMatch(l -> l.contains("customers") && l.contains("rows=" + live.size() + " live"));
       // Tables any engine can open, wherever it runs: the metadata holds absolute locations only.
       for (String name : run.tables()) {
         List<String> locations = IcebergTables.locations(run.catalog().loadTable(TableIdentifier.of("streaming", name)));

@@ -9,7 +9,11 @@ import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 
-/** One line per sink table: rows committed, snapshots, last commit. Read from Iceberg metadata only. */
+/**
+ * One line per sink table: rows, snapshots, last commit. An append table's rows come from its metadata; a
+ * keyed table (upsert or change data) is counted by reading it with its deletes applied, because a
+ * snapshot's total counts every version of every row.
+ */
 public final class TableStatus {
   private TableStatus() {}
 
@@ -28,10 +32,29 @@ public final class TableStatus {
       for (Snapshot ignored : table.snapshots()) {
         snapshots++;
       }
-      lines.add(String.format("  %-28s rows=%-9d snapshots=%-5d last commit=%s", name, rows(current), snapshots,
+      boolean keyed = !table.schema().identifierFieldIds().isEmpty();
+      lines.add(String.format("  %-28s rows=%-9s snapshots=%-5d last commit=%s", name,
+          keyed ? liveRows(table) + " live" : Long.toString(rows(current)), snapshots,
           current == null ? "-" : Instant.ofEpochMilli(current.timestampMillis())));
     }
     return lines;
+  }
+
+  /** Rows a reader sees now: the current snapshot read with its equality and position deletes applied. */
+  public static long liveRows(Table table) {
+    if (table.currentSnapshot() == null) {
+      return 0;
+    }
+    long n = 0;
+    try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
+        org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+      for (org.apache.iceberg.data.Record ignored : rows) {
+        n++;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return n;
   }
 
   /** Rows in the current snapshot (Iceberg keeps the running total in the snapshot summary). */
