@@ -48,6 +48,13 @@ import org.apache.flink.util.CloseableIterator;
  *     .run("{\"order_id\":\"o1\",\"user_id\":1,\"amount\":10.5,\"status\":\"paid\",\"timestamp_ms\":0}");
  * assertThat(rows).containsExactly(row("order_id", "o1", "user_id", 1L, ...));
  * }</pre>
+ *
+ * <p>A change-data topic's records are change events; the rows returned are the table's final state,
+ * with every update and delete applied:
+ *
+ * <pre>{@code
+ * TransformerTestHarness.forTopic("customers").run(insert(ann), update(ann, annMoved), delete(bob));
+ * }</pre>
  */
 public final class TransformerTestHarness {
   private static MiniCluster cluster;
@@ -79,6 +86,35 @@ public final class TransformerTestHarness {
   public TransformerTestHarness ignoring(String... columns) {
     ignored.addAll(Arrays.asList(columns));
     return this;
+  }
+
+  /** A Debezium change event creating a row (op {@code c}), for a change-data topic's input. */
+  public static String insert(Map<String, Object> after) {
+    return change("c", null, after);
+  }
+
+  /** A Debezium change event updating a row (op {@code u}): its values before and after. */
+  public static String update(Map<String, Object> before, Map<String, Object> after) {
+    return change("u", before, after);
+  }
+
+  /** A Debezium change event deleting a row (op {@code d}). */
+  public static String delete(Map<String, Object> before) {
+    return change("d", before, null);
+  }
+
+  private static String change(String op, Map<String, Object> before, Map<String, Object> after) {
+    org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper json =
+        new org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper();
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("before", before);
+    event.put("after", after);
+    event.put("op", op);
+    try {
+      return json.writeValueAsString(event);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A row for assertions: {@code row("user_id", 1L, "bid_count", 2L)}, in column order. */

@@ -71,4 +71,23 @@ class ShippedTransformersTest {
     List<Map<String, Object>> rows = TransformerTestHarness.forTopic("bid-events").run(bid(1, "b1", 1.0, 0));
     assertThat(rows).singleElement().satisfies(r -> assertThat(r.get("ingestion_time")).isInstanceOf(LocalDateTime.class));
   }
+
+  @Test
+  void customersFollowsTheSourceTableThroughUpdatesDeletesAndTheTestAccountFilter() {
+    Map<String, Object> ann = row("customer_id", 1L, "name", "Ann", "email", "Ann@X.COM", "country", "DE");
+    Map<String, Object> annMoved = row("customer_id", 1L, "name", "Ann", "email", "ann@y.com", "country", "FR");
+    Map<String, Object> bob = row("customer_id", 2L, "name", "Bob", "email", "bob@x.com", "country", "US");
+    Map<String, Object> cidTest = row("customer_id", 3L, "name", "Cid", "email", "cid@example.test", "country", "NL");
+    Map<String, Object> cid = row("customer_id", 3L, "name", "Cid", "email", "cid@x.com", "country", "NL");
+    Map<String, Object> dee = row("customer_id", 4L, "name", "Dee", "email", "dee@x.com", "country", "JP");
+    Map<String, Object> deeTest = row("customer_id", 4L, "name", "Dee", "email", "dee@example.test", "country", "JP");
+    assertThat(TransformerTestHarness.forTopic("customers").run(
+            TransformerTestHarness.insert(ann), TransformerTestHarness.insert(bob), TransformerTestHarness.insert(cidTest),
+            TransformerTestHarness.insert(dee), TransformerTestHarness.update(ann, annMoved),
+            TransformerTestHarness.delete(bob), TransformerTestHarness.update(cidTest, cid),
+            TransformerTestHarness.update(dee, deeTest)))
+        .containsExactlyInAnyOrder(
+            row("customer_id", 1L, "name", "Ann", "email", "ann@y.com", "country", "FR"),
+            row("customer_id", 3L, "name", "Cid", "email", "cid@x.com", "country", "NL"));
+  }
 }
