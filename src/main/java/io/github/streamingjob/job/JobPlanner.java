@@ -142,8 +142,8 @@ public final class JobPlanner {
         problems.add(at.key("transformation"), (changes ? (p.topic().sink().primaryKey().isEmpty()
             ? "the query produces updates or deletes (a change-data topic, or an aggregation without windows), "
                 + "which a table without sink.primary_key cannot take: "
-            : "the query cannot consume the updates and deletes of its change-data source (window aggregations "
-                + "and other append-only operators need inserts only): ") : "the query cannot be planned: ")
+            : "the query cannot consume the updates and deletes of its change-data source (OVER aggregations, "
+                + "window joins and other operators that need inserts only): ") : "the query cannot be planned: ")
             + message);
       }
     }

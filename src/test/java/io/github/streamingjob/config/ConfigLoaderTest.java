@@ -146,7 +146,7 @@ class ConfigLoaderTest {
             + "topic 'bid-events' (each enabled topic needs its own sink table)",
         "topics.yaml: topic 'order-events': key 'transformation': 'order_events_enrich' is not registered in "
             + "transformations.yaml (did you mean 'order_events_enriched'?) (registered: [bid_events_raw, "
-            + "user_events_processed, order_events_enriched, bid_events_aggregated])");
+            + "user_events_processed, order_events_enriched, bid_events_aggregated, customers_current])");
   }
 
   @Test
@@ -155,7 +155,7 @@ class ConfigLoaderTest {
         "enabled: false\n    kafka_group_id: \"flink-orders-v1\"")
         .replace("transformation: \"order_events_enriched\"", "transformation: \"not_written_yet\"");
     JobConfig config = ConfigLoader.parse(topics, TRANSFORMATIONS);
-    assertThat(config.topics()).hasSize(4);
+    assertThat(config.topics()).hasSize(5);
     assertThat(config.enabledTopics()).extracting(TopicDef::name).doesNotContain("order-events");
   }
 
@@ -258,7 +258,8 @@ class ConfigLoaderTest {
             + "(did you mean 'class'?) (allowed: [class, module, description])",
         "transformations.yaml: transformation 'user_events_processed': key 'class': missing (required)",
         "topics.yaml: topic 'user-activity': key 'transformation': 'user_events_processed' is not registered in "
-            + "transformations.yaml (registered: [bid_events_raw, order_events_enriched, bid_events_aggregated])");
+            + "transformations.yaml (registered: [bid_events_raw, order_events_enriched, bid_events_aggregated, "
+            + "customers_current])");
   }
 
   @Test

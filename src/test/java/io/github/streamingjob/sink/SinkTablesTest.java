@@ -7,6 +7,7 @@ import io.github.streamingjob.config.ColumnDef;
 import io.github.streamingjob.config.ConfigException;
 import io.github.streamingjob.config.PartitionField;
 import io.github.streamingjob.config.SinkDef;
+import io.github.streamingjob.config.TopicDef;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -56,14 +57,29 @@ class SinkTablesTest {
     assertThat(t.properties()).containsEntry("write.parquet.compression-codec", "zstd");
   }
 
+  static TopicDef topic(SinkDef sink, String format) {
+    return TopicDef.builder("t").kafkaGroupId("g").format(format)
+        .sourceSchema(List.of(ColumnDef.physical("id", new IntType()))).sink(sink).transformation("x").build();
+  }
+
   @Test
   void primaryKeyMakesAnUpsertV2Table() {
-    SinkTables.ensure(catalog, "ns", List.of(sink(COLUMNS, List.of(), List.of("id"))));
+    SinkTables.ensure(catalog, "ns", List.of(IcebergSinkTable.resolved(topic(sink(COLUMNS, List.of(), List.of("id")),
+        "json"))));
     Table t = catalog.loadTable(TableIdentifier.of("ns", "t"));
     assertThat(t.schema().identifierFieldNames()).containsExactly("id");
     assertThat(t.schema().findField("id").isRequired()).isTrue();
-    assertThat(t.properties()).containsEntry("write.upsert.enabled", "true");
+    assertThat(t.properties()).containsEntry("write.upsert.enabled", "true")
+        .containsEntry("write.parquet.compression-codec", "zstd");
     assertThat(((org.apache.iceberg.BaseTable) t).operations().current().formatVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void aChangeDataTopicsTableAppliesChangesAsTheyComeNotAsUpserts() {
+    SinkDef resolved = IcebergSinkTable.resolved(topic(sink(COLUMNS, List.of(), List.of("id")), "debezium-json"));
+    assertThat(resolved.properties()).containsEntry("format-version", "2").containsEntry("write.upsert.enabled", "false");
+    assertThat(IcebergSinkTable.resolved(topic(sink(COLUMNS, List.of(), List.of()), "json")).properties())
+        .doesNotContainKeys("format-version", "write.upsert.enabled");
   }
 
   @Test
