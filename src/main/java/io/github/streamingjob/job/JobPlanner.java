@@ -13,6 +13,7 @@ import io.github.streamingjob.sink.IcebergSinkTable;
 import io.github.streamingjob.source.ComputedColumns;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.source.KafkaSourceTable;
+import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.transform.TransformerRegistry;
 import io.github.streamingjob.util.Secrets;
@@ -46,24 +47,33 @@ public final class JobPlanner {
     Problems problems = new Problems();
     TransformerRegistry registry = new TransformerRegistry(Thread.currentThread().getContextClassLoader());
     List<Pipeline> pipelines = new ArrayList<>();
+    List<TopicDef> canonical = new ArrayList<>();
     for (TopicDef configured : topics) {
-      At at = At.file(ConfigLoader.TOPICS_FILE).entry("topic", configured.name());
-      TopicDef topic = ComputedColumns.canonical(configured, tableEnv, at, problems);
-      if (topic == null) {
-        continue;
+      TopicDef topic = ComputedColumns.canonical(configured, tableEnv, at(configured), problems);
+      if (topic != null) {
+        canonical.add(topic);
       }
+    }
+    // Entries reading one Kafka topic the same way share one source: the topic is read and decoded once.
+    java.util.Map<String, SharedKafkaSource> sourceOf = new java.util.HashMap<>();
+    for (SharedKafkaSource source : SharedKafkaSource.group(canonical)) {
+      try {
+        source.ddl(kafka, false).forEach(this::execute);
+        source.members().forEach(m -> sourceOf.put(m.name(), source));
+      } catch (RuntimeException e) {
+        source.members().forEach(m -> problems.add(at(m).key("source_schema"),
+            "the Kafka source table is invalid: " + rootMessage(e)));
+      }
+    }
+    for (TopicDef topic : canonical) {
+      At at = at(topic);
       if (catalog.type() == CatalogSettings.Type.S3TABLES) {
         CatalogSettings.checkS3TablesName("table", topic.sink().tableName(), at.key("sink.table_name"), problems);
       }
       BaseTransformer transformer =
           registry.create(config.transformations().get(topic.transformation()), topic, problems);
-      try {
-        KafkaSourceTable.ddl(topic, kafka, false).forEach(this::execute);
-      } catch (RuntimeException e) {
-        problems.add(at.key("source_schema"), "the Kafka source table is invalid: " + rootMessage(e));
-        continue;
-      }
-      if (transformer == null) {
+      SharedKafkaSource source = sourceOf.get(topic.name());
+      if (source == null || transformer == null) {
         continue;
       }
       String sourceTable = Sql.ident(KafkaSourceTable.tableName(topic));
@@ -88,10 +98,14 @@ public final class JobPlanner {
         continue;
       }
       SchemaCheck.compare(topic.sink(), output).ifPresent(m -> problems.add(at.key("sink.schema"), m));
-      pipelines.add(new Pipeline(topic, transformer, select));
+      pipelines.add(new Pipeline(topic, transformer, select, source));
     }
     problems.throwIfAny();
     return pipelines;
+  }
+
+  private static At at(TopicDef topic) {
+    return At.file(ConfigLoader.TOPICS_FILE).entry("topic", topic.name());
   }
 
   /**
@@ -186,8 +200,10 @@ public final class JobPlanner {
     return "== topic '" + t.name() + "' (Kafka topic '" + t.topic() + "') -> " + sinkName(t) + "\n"
         + "-- transformation '" + t.transformation() + "': " + p.transformer().getClass().getName()
         + " (" + p.transformer().getDescription() + ")\n"
-        + "-- source (on_error: " + t.onError().value() + ")\n"
-        + String.join(";\n", KafkaSourceTable.ddl(t, kafka, true)) + ";\n"
+        + "-- source (on_error: " + t.onError().value() + ")"
+        + (p.source().members().size() > 1 ? ", read once for " + p.source().members().stream().map(TopicDef::name)
+            .collect(java.util.stream.Collectors.joining(", ")) : "") + "\n"
+        + String.join(";\n", p.source().ddl(kafka, true)) + ";\n"
         + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), IcebergSinkTable.resolved(t)) + ";\n"
         + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n"
         + (p.keepsDeadLetters() ? "-- malformed records\n" + p.deadLetterInsertInto(deadLetterName(t)) + ";\n" : "");

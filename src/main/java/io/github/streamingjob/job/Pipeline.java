@@ -6,6 +6,7 @@ import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.sink.DeadLetterTable;
 import io.github.streamingjob.source.KafkaSourceTable;
+import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.util.Sql;
 import java.util.stream.Collectors;
@@ -15,11 +16,18 @@ public final class Pipeline {
   private final TopicDef topic;
   private final BaseTransformer transformer;
   private final String select;
+  private final SharedKafkaSource source;
 
-  Pipeline(TopicDef topic, BaseTransformer transformer, String select) {
+  Pipeline(TopicDef topic, BaseTransformer transformer, String select, SharedKafkaSource source) {
     this.topic = topic;
     this.transformer = transformer;
     this.select = select;
+    this.source = source;
+  }
+
+  /** The Kafka source table this pipeline reads, with the other entries that read it too. */
+  public SharedKafkaSource source() {
+    return source;
   }
 
   public TopicDef topic() {
@@ -46,7 +54,8 @@ public final class Pipeline {
 
   /** INSERT of the topic's malformed records into its dead-letter table. */
   public String deadLetterInsertInto(String qualifiedTable) {
-    return insert(qualifiedTable, DeadLetterTable.of(topic.deadLetterTable()), KafkaSourceTable.deadLetterSelect(topic));
+    return insert(qualifiedTable, DeadLetterTable.of(topic.deadLetterTable()),
+        KafkaSourceTable.deadLetterSelect(topic, source.rawTableName()));
   }
 
   private static String insert(String table, SinkDef columnsOf, String query) {

@@ -87,11 +87,14 @@ public final class KafkaSourceTable {
         Sql.ident(KAFKA_PARTITION) + " INT METADATA FROM 'partition' VIRTUAL",
         Sql.ident(KAFKA_OFFSET) + " BIGINT METADATA FROM 'offset' VIRTUAL",
         Sql.ident(KAFKA_TIMESTAMP) + " TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL");
-    String view = "CREATE TEMPORARY VIEW " + Sql.ident(tableName(topic)) + " AS\nSELECT "
+    return List.of(table(rawTableName(topic), topic, extra, options, hideSecrets), view(topic, rawTableName(topic)));
+  }
+
+  /** The well-formed records of a raw table, as the topic's transformer sees them: only its columns. */
+  static String view(TopicDef topic, String rawTable) {
+    return "CREATE TEMPORARY VIEW " + Sql.ident(tableName(topic)) + " AS\nSELECT "
         + Sql.identList(topic.sourceSchema().stream().map(ColumnDef::name).collect(Collectors.toList()))
-        + "\nFROM " + Sql.ident(rawTableName(topic)) + "\nWHERE " + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN)
-        + " IS NULL";
-    return List.of(table(rawTableName(topic), topic, extra, options, hideSecrets), view);
+        + "\nFROM " + Sql.ident(rawTable) + "\nWHERE " + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN) + " IS NULL";
   }
 
   /** A source table of the topic's columns over any connector (the test harness reads files). */
@@ -131,12 +134,12 @@ public final class KafkaSourceTable {
   }
 
   /** Copies a malformed record's Kafka coordinates, payload and error into the dead-letter table. */
-  public static String deadLetterSelect(TopicDef topic) {
+  public static String deadLetterSelect(TopicDef topic, String rawTable) {
     // The topic is a literal (one topic per entry): reading it as metadata would cost an object per record.
     return "SELECT " + Sql.literal(topic.name()) + ", " + Sql.literal(topic.topic()) + ", " + Sql.ident(KAFKA_PARTITION)
         + ", " + Sql.ident(KAFKA_OFFSET) + ", " + Sql.ident(KAFKA_TIMESTAMP) + ", "
         + Sql.ident(DeadLetterFormatFactory.PAYLOAD_COLUMN) + ", " + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN)
-        + ", CURRENT_TIMESTAMP\nFROM " + Sql.ident(rawTableName(topic)) + "\nWHERE "
+        + ", CURRENT_TIMESTAMP\nFROM " + Sql.ident(rawTable) + "\nWHERE "
         + Sql.ident(DeadLetterFormatFactory.ERROR_COLUMN) + " IS NOT NULL";
   }
 

@@ -86,7 +86,7 @@ public class KafkaSourceTableTest {
         + "  'dead-letter.json.fail-on-missing-field' = 'true'\n"
         + ")",
         "CREATE TEMPORARY VIEW `source_a` AS\nSELECT `ts`, `event_time`\nFROM `source_a__raw`\nWHERE `__error` IS NULL");
-    assertThat(KafkaSourceTable.deadLetterSelect(t)).isEqualTo("SELECT 'a', 'a', `__kafka_partition`, "
+    assertThat(KafkaSourceTable.deadLetterSelect(t, KafkaSourceTable.rawTableName(t))).isEqualTo("SELECT 'a', 'a', `__kafka_partition`, "
         + "`__kafka_offset`, `__kafka_timestamp`, `__payload`, `__error`, CURRENT_TIMESTAMP\n"
         + "FROM `source_a__raw`\nWHERE `__error` IS NOT NULL");
   }
