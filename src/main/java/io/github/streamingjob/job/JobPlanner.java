@@ -113,26 +113,34 @@ public final class JobPlanner {
    * connector), so the whole job is checked by the planner without a catalog. Returns the plan.
    */
   public String explainAgainstStandInSinks(List<Pipeline> pipelines) {
+    StatementSet set = statementSetAgainstStandInSinks(pipelines);
+    try {
+      return set.explain();
+    } catch (RuntimeException e) {
+      throw new ConfigException(whichPipelinesFail(pipelines));
+    }
+  }
+
+  /** Every INSERT into stand-ins of its sinks, which discard the rows: the job without Iceberg. */
+  public StatementSet statementSetAgainstStandInSinks(List<Pipeline> pipelines) {
     StatementSet set = tableEnv.createStatementSet();
-    java.util.Set<String> deadLetterTables = new java.util.HashSet<>();
+    java.util.Set<String> created = new java.util.HashSet<>();
     for (Pipeline p : pipelines) {
       String name = Sql.ident("validate_sink_" + p.topic().sink().tableName());
-      execute(standInSinkDdl(name, p.topic().sink(), !p.topic().sink().primaryKey().isEmpty()));
+      if (created.add(name)) {
+        execute(standInSinkDdl(name, p.topic().sink(), !p.topic().sink().primaryKey().isEmpty()));
+      }
       set.addInsertSql(p.insertInto(name));
       if (p.keepsDeadLetters()) {
         String dlq = Sql.ident("validate_dead_letter_" + p.topic().deadLetterTable());
-        if (deadLetterTables.add(dlq)) {
+        if (created.add(dlq)) {
           // Malformed records are inserts, even from a change-data topic; the planner cannot know that.
           execute(standInSinkDdl(dlq, DeadLetterTable.of(p.topic().deadLetterTable()), true));
         }
         set.addInsertSql(p.deadLetterInsertInto(dlq));
       }
     }
-    try {
-      return set.explain();
-    } catch (RuntimeException e) {
-      throw new ConfigException(whichPipelinesFail(pipelines));
-    }
+    return set;
   }
 
   /**
@@ -216,7 +224,7 @@ public final class JobPlanner {
     if (!sink.primaryKey().isEmpty()) {
       cols.add("  PRIMARY KEY (" + Sql.identList(sink.primaryKey()) + ") NOT ENFORCED");
     }
-    return "CREATE TEMPORARY TABLE " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = "
+    return "CREATE TEMPORARY TABLE IF NOT EXISTS " + name + " (\n" + String.join(",\n", cols) + "\n) WITH ('connector' = "
         + Sql.literal(StandInSinkFactory.IDENTIFIER) + ", " + Sql.literal(StandInSinkFactory.CHANGES.key()) + " = "
         + Sql.literal(Boolean.toString(acceptsChanges)) + ")";
   }

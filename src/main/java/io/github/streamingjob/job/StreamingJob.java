@@ -93,6 +93,15 @@ public final class StreamingJob {
     }
   }
 
+  /**
+   * For measurement: the job as it would run, its sinks replaced by stand-ins that discard the rows.
+   * Everything before Iceberg runs: Kafka, decoding, dead-letter routing, transformations.
+   */
+  public static TableResult runWithoutIceberg(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+    Assembly job = Assembly.of(cli, env, sources);
+    return job.planner.statementSetAgainstStandInSinks(job.pipelines).execute();
+  }
+
   private static TableResult submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
     long start = System.nanoTime();
     Assembly job = Assembly.of(cli, env, sources);

@@ -29,10 +29,18 @@ public final class SharedKafkaSource {
     this.table = table;
   }
 
+  /** Set (to true) only to measure what sharing saves: every entry then reads its topic itself. */
+  public static final String SEPARATE_SOURCES_PROPERTY = "streamingjob.benchmark.separate-sources";
+
   /** The entries grouped by what can share a source, in the order of their first member. */
   public static List<SharedKafkaSource> group(List<TopicDef> topics) {
+    boolean separate = Boolean.getBoolean(SEPARATE_SOURCES_PROPERTY);
     List<List<TopicDef>> groups = new ArrayList<>();
     for (TopicDef t : topics) {
+      if (separate) {
+        groups.add(new ArrayList<>(List.of(t)));
+        continue;
+      }
       Optional<List<TopicDef>> fit = groups.stream().filter(g -> g.stream().allMatch(m -> canShare(m, t))).findFirst();
       if (fit.isPresent()) {
         fit.get().add(t);

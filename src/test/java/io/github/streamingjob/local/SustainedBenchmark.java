@@ -1,0 +1,524 @@
+package io.github.streamingjob.local;
+
+import io.github.streamingjob.config.ConfigLoader;
+import io.github.streamingjob.config.JobConfig;
+import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.job.CliArgs;
+import io.github.streamingjob.job.JobSources;
+import io.github.streamingjob.job.StreamingJob;
+import io.github.streamingjob.sink.IcebergSinkTable;
+import io.github.streamingjob.sink.SinkTables;
+import io.github.streamingjob.source.SharedKafkaSource;
+import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.transform.BaseTransformer;
+import io.github.streamingjob.transform.TransformerRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.flink.table.api.StatementSet;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.hadoop.HadoopCatalog;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The production shape: all shipped pipelines in one unbounded job, a checkpoint every 10 s, a backlog on
+ * every topic. (a) this job, against (b1) the seed's layout in hand-written Flink SQL (a source table per
+ * topics.yaml entry) and (b2) the best hand-written job (a source table per Kafka topic, shared by its
+ * INSERTs), same transformations, tables and checkpoints; (a0) this job reading shared topics once per
+ * entry, as before; (c1) raw Kafka consumption, bytes only, one consumer per core; (c2) this job's
+ * sources and transformations into discarding sinks: everything before Iceberg. Then freshness: a steady
+ * producer at half the sustained rate, commit time minus produce time of every committed row, and what an
+ * hour costs the tables. Ends with one RESULT line.
+ *
+ * <p>{@code mvn -q test-compile exec:exec -Dlocal.main=io.github.streamingjob.local.SustainedBenchmark
+ * -Dlocal.args="--events 400000 --freshness-seconds 120"}
+ */
+public final class SustainedBenchmark {
+  static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
+  static final List<String> TOPICS = List.of("bid-events", "user-activity", "order-events", "shop.public.customers");
+  static final String INTERVAL = "10 s";
+
+  private final EmbeddedKafka kafka;
+  private final MiniCluster cluster;
+  private final Path work;
+  private final int parallelism;
+  private final Expected expected;
+
+  private SustainedBenchmark(EmbeddedKafka kafka, MiniCluster cluster, Path work, int parallelism, Expected expected) {
+    this.kafka = kafka;
+    this.cluster = cluster;
+    this.work = work;
+    this.parallelism = parallelism;
+    this.expected = expected;
+  }
+
+  /** What every table must hold once the backlog is in. */
+  static final class Expected {
+    long events;
+    long bids;
+    long activities;
+    long orders;
+    long windows;
+    long customers;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int events = 400_000;
+    int freshnessSeconds = 120;
+    int parallelism = 2;
+    String runs = "a,a0,b1,b2,c1,c2,f";
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--events": events = Integer.parseInt(args[i + 1]); break;
+        case "--freshness-seconds": freshnessSeconds = Integer.parseInt(args[i + 1]); break;
+        case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
+        case "--runs": runs = args[i + 1]; break;
+        default: throw new IllegalArgumentException("unknown argument " + args[i]
+            + " (--events N --freshness-seconds S --parallelism P --runs a,a0,b1,b2,c1,c2,f)");
+      }
+    }
+    List<String> which = List.of(runs.split(","));
+    Path work = Files.createTempDirectory("sustained-benchmark");
+    Configuration conf = new Configuration();
+    conf.setString("rest.bind-port", "0");
+    MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+        .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
+    cluster.start();
+    Map<String, Double> rate = new LinkedHashMap<>();
+    double[] freshness = {Double.NaN, Double.NaN, Double.NaN};
+    double filesPerTableHour = Double.NaN;
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      TOPICS.forEach(t -> kafka.createTopic(t, 3));
+      long t = System.nanoTime();
+      Expected expected = preload(kafka, events);
+      System.out.printf(Locale.ROOT, "Backlog: %,d records on %d topics (%,d per topic; customers as Debezium "
+          + "changes) in %.1f s%n", expected.events, TOPICS.size(), events, (System.nanoTime() - t) / 1e9);
+      SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, expected);
+      if (which.contains("c1")) {
+        rate.put("c1", b.report("(c1) raw Kafka consumption", b.rawConsumption()));
+      }
+      if (which.contains("c2")) {
+        rate.put("c2", b.report("(c2) job without Iceberg", b.jobWithoutIceberg()));
+      }
+      if (which.contains("a")) {
+        rate.put("a", b.report("(a) this job", b.sustained("a", () -> b.startJob("a"))));
+      }
+      if (which.contains("a0")) {
+        System.setProperty(SharedKafkaSource.SEPARATE_SOURCES_PROPERTY, "true");
+        try {
+          rate.put("a0", b.report("(a0) this job, no shared reads", b.sustained("a0", () -> b.startJob("a0"))));
+        } finally {
+          System.clearProperty(SharedKafkaSource.SEPARATE_SOURCES_PROPERTY);
+        }
+      }
+      if (which.contains("b1")) {
+        rate.put("b1", b.report("(b1) SQL, source per entry", b.sustained("b1", () -> b.handWritten("b1", false))));
+      }
+      if (which.contains("b2")) {
+        rate.put("b2", b.report("(b2) SQL, source per topic", b.sustained("b2", () -> b.handWritten("b2", true))));
+      }
+    }
+    if (which.contains("f")) {
+      double steady = rate.getOrDefault("a", 20_000.0) / 2;
+      try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        TOPICS.forEach(t -> kafka.createTopic(t, 3));
+        SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, new Expected());
+        double[] f = b.freshness(steady, freshnessSeconds);
+        freshness = new double[] {f[0], f[1], f[2]};
+        filesPerTableHour = f[3];
+      }
+    }
+    cluster.close();
+    EmbeddedKafka.deleteQuietly(work);
+    System.out.printf(Locale.ROOT, "RESULT sustained_a_over_b1=%.2f sustained_a_over_b2=%.2f a_over_c1=%.2f "
+        + "a_over_c2=%.2f a_over_a0=%.2f p50_s=%.1f p99_s=%.1f files_per_table_hour=%.0f%n",
+        ratio(rate, "a", "b1"), ratio(rate, "a", "b2"), ratio(rate, "a", "c1"), ratio(rate, "a", "c2"),
+        ratio(rate, "a", "a0"), freshness[0], freshness[1], filesPerTableHour);
+  }
+
+  private static double ratio(Map<String, Double> rate, String a, String b) {
+    return rate.containsKey(a) && rate.containsKey(b) ? rate.get(a) / rate.get(b) : Double.NaN;
+  }
+
+  private double report(String what, double seconds) {
+    double r = expected.events / seconds;
+    System.out.printf(Locale.ROOT, "  %-34s %6.1f s  %,10.0f events/s%n", what, seconds, r);
+    return r;
+  }
+
+  // ---- the backlog --------------------------------------------------------------------------------
+
+  static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("acks", "1");
+    p.put("linger.ms", "20");
+    p.put("batch.size", Integer.toString(512 * 1024));
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  static void send(KafkaProducer<byte[], byte[]> producer, String topic, Integer partition, String key, String value) {
+    producer.send(new ProducerRecord<>(topic, partition, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+        value.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  static String bid(long i, long timestamp) {
+    return "{\"user_id\":" + (i % 1000) + ",\"bid_id\":\"bid-" + i + "\",\"amount\":" + (i % 10_000) + "." + (i % 100)
+        + ",\"timestamp_ms\":" + timestamp + "}";
+  }
+
+  static String activity(long i, long timestamp) {
+    return "{\"user_id\":" + (i % 1000) + ",\"activity_type\":\"view\",\"page_url\":\"/p/" + i + "\",\"timestamp_ms\":"
+        + timestamp + "}";
+  }
+
+  static String order(long i, long timestamp) {
+    return "{\"order_id\":\"o-" + i + "\",\"user_id\":" + (i % 1000) + ",\"amount\":" + (i % 10 == 0 ? "-1.0" : "12.5")
+        + ",\"status\":\"paid\",\"timestamp_ms\":" + timestamp + "}";
+  }
+
+  /** n records per topic; bids 10 ms apart in event time, then a clock on every partition closes the windows. */
+  static Expected preload(EmbeddedKafka kafka, int n) {
+    Expected e = new Expected();
+    ChangeDataBenchmark.Changes customers = new ChangeDataBenchmark.Changes(n / 8);
+    java.util.Set<String> windows = new java.util.HashSet<>();
+    try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+      for (long i = 0; i < n; i++) {
+        long ts = T0 + i * 10;
+        send(producer, "bid-events", null, null, bid(i, ts));
+        windows.add((i % 1000) + "@" + ts / 60_000);
+        send(producer, "user-activity", null, null, activity(i, ts));
+        send(producer, "order-events", null, null, order(i, ts));
+        customers.next(producer, "shop.public.customers");
+      }
+      for (int p = 0; p < 3; p++) {
+        send(producer, "bid-events", p, null, "{\"user_id\":-1,\"bid_id\":\"clock-" + p + "\",\"amount\":0,"
+            + "\"timestamp_ms\":" + (T0 + n * 10L + 120_000) + "}");
+      }
+      producer.flush();
+    }
+    e.bids = n + 3;
+    e.activities = n;
+    e.orders = n - (n + 9) / 10;
+    e.windows = windows.size();
+    e.customers = customers.live() - customers.testAccounts();
+    e.events = 4L * n + 3;
+    return e;
+  }
+
+  // ---- the runs --------------------------------------------------------------------------------------
+
+  interface Starter {
+    JobClient start() throws Exception;
+  }
+
+  /** Seconds from submission until every table holds every event of the backlog. */
+  private double sustained(String name, Starter starter) throws Exception {
+    long start = System.nanoTime();
+    JobClient job = starter.start();
+    HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
+        work.resolve(name).toUri().toString());
+    try {
+      long deadline = System.nanoTime() + 30 * 60 * 1_000_000_000L;
+      while (!complete(catalog)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(name + " did not finish in 30 minutes: " + status(catalog));
+        }
+        Thread.sleep(500);
+      }
+      return (System.nanoTime() - start) / 1e9;
+    } finally {
+      job.cancel().get();
+    }
+  }
+
+  private long records(HadoopCatalog catalog, String table) {
+    TableIdentifier id = TableIdentifier.of("bench", table);
+    if (!catalog.tableExists(id)) {
+      return 0;
+    }
+    Table t = catalog.loadTable(id);
+    return TableStatus.rows(t.currentSnapshot());
+  }
+
+  private boolean complete(HadoopCatalog catalog) {
+    if (records(catalog, "bid_events_raw") < expected.bids || records(catalog, "user_events_processed") < expected.activities
+        || records(catalog, "order_events_enriched") < expected.orders
+        || records(catalog, "bid_events_aggregated") < expected.windows) {
+      return false;
+    }
+    return TableStatus.liveRows(catalog.loadTable(TableIdentifier.of("bench", "customers"))) == expected.customers;
+  }
+
+  private String status(HadoopCatalog catalog) {
+    return String.format("bids %d/%d, activity %d/%d, orders %d/%d, windows %d/%d", records(catalog, "bid_events_raw"),
+        expected.bids, records(catalog, "user_events_processed"), expected.activities,
+        records(catalog, "order_events_enriched"), expected.orders, records(catalog, "bid_events_aggregated"),
+        expected.windows);
+  }
+
+  private Path properties(String name, boolean bounded) {
+    PropertiesFile p = PropertiesFile.local(kafka.bootstrapServers(), work.resolve(name), "bench")
+        .set("Job", "parallelism", Integer.toString(parallelism));
+    if (bounded) {
+      p.set("KafkaSource", "bounded", "true");
+    } else {
+      p.set("Job", "checkpoint.interval", INTERVAL);
+    }
+    return p.writeTo(work.resolve(name + ".json"));
+  }
+
+  /** (a) The job, shipped config, unbounded, checkpointed. */
+  private JobClient startJob(String name) throws Exception {
+    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties(name, false).toString());
+    return StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli))
+        .getJobClient().orElseThrow();
+  }
+
+  /** (c2) The job's sources, decoding and transformations into discarding sinks, bounded. */
+  private double jobWithoutIceberg() throws Exception {
+    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties("c2", true).toString());
+    long start = System.nanoTime();
+    StreamingJob.runWithoutIceberg(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli))
+        .await();
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** (c1) Every record of every topic consumed, bytes only, one consumer per core. */
+  private double rawConsumption() throws Exception {
+    List<TopicPartition> all = new ArrayList<>();
+    for (String topic : TOPICS) {
+      for (int p = 0; p < 3; p++) {
+        all.add(new TopicPartition(topic, p));
+      }
+    }
+    AtomicLong bytes = new AtomicLong();
+    long start = System.nanoTime();
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < parallelism; t++) {
+      List<TopicPartition> mine = new ArrayList<>();
+      for (int i = t; i < all.size(); i += parallelism) {
+        mine.add(all.get(i));
+      }
+      Thread th = new Thread(() -> {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        p.put("enable.auto.commit", "false");
+        p.put("max.poll.records", "2000");
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+          c.assign(mine);
+          c.seekToBeginning(mine);
+          Map<TopicPartition, Long> end = c.endOffsets(mine);
+          while (mine.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+            for (ConsumerRecord<byte[], byte[]> rec : c.poll(java.time.Duration.ofMillis(200))) {
+              bytes.addAndGet(rec.value() == null ? 0 : rec.value().length);
+            }
+          }
+        }
+      });
+      th.start();
+      threads.add(th);
+    }
+    for (Thread th : threads) {
+      th.join();
+    }
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  /**
+   * (b1, b2) The shipped pipelines as a careful engineer writes them in Flink SQL: the same tables (created
+   * with Iceberg's API, as Flink DDL cannot partition by days()), the transformers' own SQL, plain JSON
+   * and Debezium formats, one StatementSet, the same checkpoints.
+   */
+  private JobClient handWritten(String name, boolean sourcePerTopic) throws Exception {
+    JobConfig config = ConfigLoader.load(Path.of("config"));
+    HadoopCatalog iceberg = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
+        work.resolve(name).toUri().toString());
+    SinkTables.ensure(iceberg, "bench", config.enabledTopics().stream().map(IcebergSinkTable::resolved)
+        .collect(Collectors.toList()));
+    TestStreamEnvironment env = new TestStreamEnvironment(cluster, parallelism);
+    env.enableCheckpointing(10_000);
+    StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
+    tEnv.getConfig().setLocalTimeZone(ZoneOffset.UTC);
+    tEnv.executeSql("CREATE CATALOG hand WITH ('type'='iceberg', 'catalog-type'='hadoop', 'warehouse'='"
+        + work.resolve(name).toUri() + "')");
+    String kafkaOptions = "'connector'='kafka', 'properties.bootstrap.servers'='" + kafka.bootstrapServers() + "', "
+        + "'scan.startup.mode'='earliest-offset'";
+    String bids = "user_id BIGINT, bid_id STRING, amount DOUBLE, timestamp_ms BIGINT";
+    String bidsWithTime = bids + ", event_time AS TO_TIMESTAMP_LTZ(timestamp_ms, 3), "
+        + "WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND";
+    Map<String, String> sourceOf = new HashMap<>();
+    if (sourcePerTopic) {
+      tEnv.executeSql("CREATE TEMPORARY TABLE bids (" + bidsWithTime + ") WITH (" + kafkaOptions
+          + ", 'topic'='bid-events', 'properties.group.id'='" + name + "-bids', 'format'='json')");
+      sourceOf.put("bid-events", "bids");
+      sourceOf.put("bid-events-aggregated", "bids");
+    } else {
+      tEnv.executeSql("CREATE TEMPORARY TABLE bids (" + bids + ") WITH (" + kafkaOptions
+          + ", 'topic'='bid-events', 'properties.group.id'='" + name + "-bids', 'format'='json')");
+      tEnv.executeSql("CREATE TEMPORARY TABLE bids_agg (" + bidsWithTime + ") WITH (" + kafkaOptions
+          + ", 'topic'='bid-events', 'properties.group.id'='" + name + "-bids-agg', 'format'='json')");
+      sourceOf.put("bid-events", "bids");
+      sourceOf.put("bid-events-aggregated", "bids_agg");
+    }
+    tEnv.executeSql("CREATE TEMPORARY TABLE activity (user_id BIGINT, activity_type STRING, page_url STRING, "
+        + "timestamp_ms BIGINT) WITH (" + kafkaOptions + ", 'topic'='user-activity', 'properties.group.id'='" + name
+        + "-activity', 'format'='json')");
+    tEnv.executeSql("CREATE TEMPORARY TABLE orders (order_id STRING, user_id BIGINT, amount DOUBLE, status STRING, "
+        + "timestamp_ms BIGINT) WITH (" + kafkaOptions + ", 'topic'='order-events', 'properties.group.id'='" + name
+        + "-orders', 'format'='json')");
+    tEnv.executeSql("CREATE TEMPORARY TABLE customers (customer_id BIGINT, name STRING, email STRING, country STRING, "
+        + "PRIMARY KEY (customer_id) NOT ENFORCED) WITH (" + kafkaOptions + ", 'topic'='shop.public.customers', "
+        + "'properties.group.id'='" + name + "-customers', 'format'='debezium-json')");
+    sourceOf.put("user-activity", "activity");
+    sourceOf.put("order-events", "orders");
+    sourceOf.put("customers", "customers");
+    StatementSet set = tEnv.createStatementSet();
+    TransformerRegistry registry = new TransformerRegistry(getClass().getClassLoader());
+    for (TopicDef topic : config.enabledTopics()) {
+      BaseTransformer transformer = registry.create(config.transformations().get(topic.transformation()), topic,
+          new io.github.streamingjob.config.Problems());
+      set.addInsertSql("INSERT INTO hand.bench." + topic.sink().tableName() + " "
+          + transformer.getTransformationSql(sourceOf.get(topic.name())));
+    }
+    return set.execute().getJobClient().orElseThrow();
+  }
+
+  // ---- freshness and what an hour costs ------------------------------------------------------------
+
+  /** p50, p99, max seconds from produce to commit on bid_events_raw; data files per table and hour. */
+  private double[] freshness(double perSecond, int seconds) throws Exception {
+    System.out.printf(Locale.ROOT, "Freshness: %,.0f events/s (half the sustained rate) for %d s, checkpoints every %s%n",
+        perSecond, seconds, INTERVAL);
+    JobClient job = startJob("f");
+    HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
+        work.resolve("f").toUri().toString());
+    long start = System.currentTimeMillis();
+    ChangeDataBenchmark.Changes customers = new ChangeDataBenchmark.Changes(10_000);
+    long sent = 0;
+    try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+      while (System.currentTimeMillis() - start < seconds * 1000L) {
+        long now = System.currentTimeMillis();
+        int topic = (int) (sent % 4);
+        long i = sent / 4;
+        if (topic == 0) {
+          send(producer, "bid-events", null, null, bid(i, now));
+        } else if (topic == 1) {
+          send(producer, "user-activity", null, null, activity(i, now));
+        } else if (topic == 2) {
+          send(producer, "order-events", null, null, order(i, now));
+        } else {
+          customers.next(producer, "shop.public.customers");
+        }
+        sent++;
+        if (sent % 200 == 0) {
+          producer.flush();
+          long due = start + (long) (sent * 1000 / perSecond);
+          long sleep = due - System.currentTimeMillis();
+          if (sleep > 0) {
+            Thread.sleep(sleep);
+          }
+        }
+      }
+    }
+    long produced = System.currentTimeMillis() - start;
+    Thread.sleep(25_000); // the last events' checkpoints commit
+    job.cancel().get();
+    Table raw = catalog.loadTable(TableIdentifier.of("bench", "bid_events_raw"));
+    List<Double> latencies = new ArrayList<>();
+    List<Snapshot> snapshots = new ArrayList<>();
+    raw.snapshots().forEach(snapshots::add);
+    Long parent = null;
+    for (Snapshot s : snapshots) {
+      IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(raw);
+      try (CloseableIterable<Record> rows = parent == null ? scan.useSnapshot(s.snapshotId()).build()
+          : scan.appendsBetween(parent, s.snapshotId()).build()) {
+        for (Record r : rows) {
+          long producedAt = ((LocalDateTime) r.getField("event_time")).toInstant(ZoneOffset.UTC).toEpochMilli();
+          latencies.add((s.timestampMillis() - producedAt) / 1000.0);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      parent = s.snapshotId();
+    }
+    Collections.sort(latencies);
+    double p50 = latencies.get(latencies.size() / 2);
+    double p99 = latencies.get((int) (latencies.size() * 0.99));
+    double max = latencies.get(latencies.size() - 1);
+    System.out.printf(Locale.ROOT, "  %,d events produced over %.0f s; bid_events_raw: %,d rows committed in %d commits; "
+        + "commit minus produce: p50 %.1f s, p99 %.1f s, max %.1f s%n", sent, produced / 1000.0, latencies.size(),
+        snapshots.size(), p50, p99, max);
+    double hours = produced / 3_600_000.0;
+    double files = 0;
+    int tables = 0;
+    System.out.printf(Locale.ROOT, "  per table and hour at a %s interval:%n", INTERVAL);
+    for (TableIdentifier id : catalog.listTables(org.apache.iceberg.catalog.Namespace.of("bench"))) {
+      Table t = catalog.loadTable(id);
+      long snaps = 0;
+      for (Snapshot ignored : t.snapshots()) {
+        snaps++;
+      }
+      List<Long> sizes = new ArrayList<>();
+      try (CloseableIterable<FileScanTask> tasks = t.newScan().planFiles()) {
+        for (FileScanTask task : tasks) {
+          DataFile f = task.file();
+          sizes.add(f.fileSizeInBytes());
+        }
+      }
+      long metadata = 0;
+      try (java.util.stream.Stream<Path> files2 = Files.list(Path.of(t.location().replace("file:", "")).resolve("metadata"))) {
+        for (Path p : files2.collect(Collectors.toList())) {
+          metadata += Files.size(p);
+        }
+      }
+      Collections.sort(sizes);
+      double perHour = sizes.size() / hours;
+      files += perHour;
+      tables++;
+      System.out.printf(Locale.ROOT, "    %-24s %,7.0f data files, %,6.0f snapshots, %,8.1f MB metadata; files: "
+          + "min %s, median %s, max %s%n", id.name(), perHour, snaps / hours, metadata / 1e6 / hours,
+          kb(sizes, 0), kb(sizes, sizes.size() / 2), kb(sizes, sizes.size() - 1));
+    }
+    return new double[] {p50, p99, max, files / tables};
+  }
+
+  private static String kb(List<Long> sizes, int i) {
+    return sizes.isEmpty() ? "-" : String.format(Locale.ROOT, "%.0f KB", sizes.get(i) / 1024.0);
+  }
+}
