@@ -137,10 +137,21 @@ public final class JobPlanner {
           // Malformed records are inserts, even from a change-data topic; the planner cannot know that.
           execute(standInSinkDdl(dlq, DeadLetterTable.of(p.topic().deadLetterTable()), true));
         }
-        set.addInsertSql(p.deadLetterInsertInto(dlq));
       }
     }
+    deadLetterInserts(pipelines, t -> Sql.ident("validate_dead_letter_" + t)).forEach(set::addInsertSql);
     return set;
+  }
+
+  /** One INSERT per dead-letter table, of every pipeline that keeps its malformed records there. */
+  private static List<String> deadLetterInserts(List<Pipeline> pipelines,
+      java.util.function.Function<String, String> tableName) {
+    java.util.Map<String, List<Pipeline>> byTable = new java.util.LinkedHashMap<>();
+    pipelines.stream().filter(Pipeline::keepsDeadLetters)
+        .forEach(p -> byTable.computeIfAbsent(p.topic().deadLetterTable(), t -> new ArrayList<>()).add(p));
+    List<String> inserts = new ArrayList<>();
+    byTable.forEach((table, ps) -> inserts.add(Pipeline.deadLetterInsertInto(tableName.apply(table), ps)));
+    return inserts;
   }
 
   /**
@@ -177,10 +188,8 @@ public final class JobPlanner {
     StatementSet set = tableEnv.createStatementSet();
     for (Pipeline p : pipelines) {
       set.addInsertSql(p.insertInto(sinkName(p.topic())));
-      if (p.keepsDeadLetters()) {
-        set.addInsertSql(p.deadLetterInsertInto(deadLetterName(p.topic())));
-      }
     }
+    deadLetterInserts(pipelines, t -> Sql.path(catalog.name(), catalog.namespace(), t)).forEach(set::addInsertSql);
     return set;
   }
 

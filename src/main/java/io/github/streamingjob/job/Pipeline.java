@@ -9,6 +9,7 @@ import io.github.streamingjob.source.KafkaSourceTable;
 import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.util.Sql;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** One topic's generated SQL: its source table, its transformer's SELECT, and the INSERT into its sink. */
@@ -54,8 +55,17 @@ public final class Pipeline {
 
   /** INSERT of the topic's malformed records into its dead-letter table. */
   public String deadLetterInsertInto(String qualifiedTable) {
-    return insert(qualifiedTable, DeadLetterTable.of(topic.deadLetterTable()),
-        KafkaSourceTable.deadLetterSelect(topic, source.rawTableName()));
+    return deadLetterInsertInto(qualifiedTable, List.of(this));
+  }
+
+  /**
+   * One INSERT of several pipelines' malformed records into their shared dead-letter table: one writer
+   * and one committer for the table, instead of one per pipeline committing to it at every checkpoint.
+   */
+  static String deadLetterInsertInto(String qualifiedTable, List<Pipeline> pipelines) {
+    return insert(qualifiedTable, DeadLetterTable.of(pipelines.get(0).topic.deadLetterTable()), pipelines.stream()
+        .map(p -> KafkaSourceTable.deadLetterSelect(p.topic, p.source.rawTableName()))
+        .collect(Collectors.joining("\nUNION ALL\n")));
   }
 
   private static String insert(String table, SinkDef columnsOf, String query) {
