@@ -14,6 +14,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.table.connector.ChangelogMode;
+import org.apache.flink.table.connector.Projection;
 import org.apache.flink.table.connector.format.DecodingFormat;
 import org.apache.flink.table.connector.source.DynamicTableSource;
 import org.apache.flink.table.data.GenericRowData;
@@ -23,7 +24,6 @@ import org.apache.flink.table.factories.DeserializationFormatFactory;
 import org.apache.flink.table.factories.DynamicTableFactory;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.types.DataType;
-import org.apache.flink.table.types.utils.DataTypeUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +101,8 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
           throw new IllegalArgumentException("format '" + IDENTIFIER + "' needs the physical columns to end with "
               + ERROR_COLUMN + " STRING, " + PAYLOAD_COLUMN + " BYTES; got " + names);
         }
-        DataType decoded = DataTypeUtils.projectRow(physical, java.util.stream.IntStream.range(0, n - 2).toArray());
+        // Projection, not DataTypeUtils.projectRow: the latter is gone in Flink 2.x.
+        DataType decoded = Projection.range(0, n - 2).project(physical);
         List<DataType> types = DataType.getFieldDataTypes(decoded);
         RowData.FieldGetter[] getters = new RowData.FieldGetter[types.size()];
         for (int i = 0; i < getters.length; i++) {
