@@ -62,6 +62,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 class ClusterDeploymentITCase {
   static final Path JAR = Path.of(System.getProperty("shaded.jar", "target/missing.jar")).toAbsolutePath();
   static final Path STAND_INS = Path.of(System.getProperty("stand-ins.dir", "target/stand-ins")).toAbsolutePath();
+  /** The class path of the build's Flink line's distribution lib/ (1.20 or 2.2). */
+  static final Path FLINK_DIST = Path.of(System.getProperty("flink.dist.classpath",
+      "target/stand-ins/flink-dist-1.20.classpath")).toAbsolutePath();
   static final Duration TIMEOUT = Duration.ofSeconds(120);
   static final String NAMESPACE = "streaming";
   static final String BUCKET = "warehouse";
@@ -100,7 +103,7 @@ class ClusterDeploymentITCase {
     signedEndpoint = SigV4CheckingProxy.start(catalogServer.uri(), CATALOG_ACCESS_KEY, CATALOG_SECRET, REGION, "s3tables");
 
     long start = System.nanoTime();
-    cluster = FlinkSessionCluster.start(home.resolve("flink"), STAND_INS.resolve("flink-dist.classpath"), 2, TIMEOUT);
+    cluster = FlinkSessionCluster.start(home.resolve("flink"), FLINK_DIST, 2, TIMEOUT);
     timings.put("cluster start (JobManager up, TaskManager registered)", seconds(start));
     flink = cluster.rest();
     System.out.println("Flink session cluster: JobManager " + cluster.jobManager() + ", TaskManager "
