@@ -309,8 +309,8 @@ class ClusterDeploymentITCase {
 
   /**
    * MSF, like any supervised cluster, replaces a TaskManager process that exits; the stand-in cluster has no
-   * supervisor, so the test does. On the Flink 2.2 line the outage can end the TaskManager: the Iceberg
-   * writer's clean-up after the failure threw (S3 unreachable), and Flink 2.2 treats an exception in a task's
+   * supervisor, so the test does. On the Flink 2.2 line the outage ended the TaskManager once: the Iceberg
+   * writer's clean-up after the failure threw (S3 unreachable), and Flink treats an exception in a task's
    * failure handling as fatal to the process ("FATAL - exception in exception handler of task
    * IcebergStreamWriter"). Always true, to sit in a wait condition.
    */
