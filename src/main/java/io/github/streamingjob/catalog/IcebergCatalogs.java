@@ -21,10 +21,18 @@ public final class IcebergCatalogs {
    * without registering it; creating it changes nothing in the catalog.
    */
   public static FlinkCatalog create(CatalogSettings settings) {
-    return (FlinkCatalog) new Factory().create(settings.name(), settings.flinkCatalogProperties(), hadoopConf());
+    return create(settings.name(), settings.flinkCatalogProperties());
   }
 
-  /** Iceberg's factory, handed the Hadoop configuration instead of asking Flink for it. */
+  static FlinkCatalog create(String name, Map<String, String> flinkCatalogProperties) {
+    return (FlinkCatalog) new Factory().create(name, flinkCatalogProperties, hadoopConf());
+  }
+
+  /**
+   * Iceberg's factory, handed the Hadoop configuration instead of asking Flink for it. Its (name, properties,
+   * conf) method is the one both Flink lines have: Iceberg's 1.20 runtime implements only the legacy
+   * createCatalog(name, properties), the 2.x runtimes only createCatalog(Context).
+   */
   private static final class Factory extends FlinkCatalogFactory {
     org.apache.flink.table.catalog.Catalog create(String name, Map<String, String> properties, Configuration conf) {
       return createCatalog(name, properties, conf);

@@ -5,14 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Map;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.flink.FlinkCatalog;
-import org.apache.iceberg.flink.FlinkCatalogFactory;
 import org.junit.jupiter.api.Test;
 
 class IcebergCatalogsTest {
   @Test
   void theNamespaceIsCreatedInACatalogThatNeedsOne() {
     // Iceberg's in-memory catalog, like REST and S3 Tables, refuses tables in a namespace it does not have.
-    FlinkCatalog catalog = (FlinkCatalog) new FlinkCatalogFactory().createCatalog("test",
+    FlinkCatalog catalog = IcebergCatalogs.create("test",
         Map.of("type", "iceberg", "catalog-impl", "org.apache.iceberg.inmemory.InMemoryCatalog"));
     IcebergCatalogs.ensureNamespace(catalog, "streaming");
     IcebergCatalogs.ensureNamespace(catalog, "streaming"); // a second start finds it there

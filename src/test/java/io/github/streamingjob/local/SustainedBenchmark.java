@@ -100,15 +100,17 @@ public final class SustainedBenchmark {
     int events = 1_200_000;
     int freshnessSeconds = 120;
     int parallelism = 2;
-    String runs = "a,a0,b1,b2,c1,c2,f";
+    String runs = "c1,c2,a,a0,b1,b2,f";
+    int rounds = 1;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--events": events = Integer.parseInt(args[i + 1]); break;
         case "--freshness-seconds": freshnessSeconds = Integer.parseInt(args[i + 1]); break;
         case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
         case "--runs": runs = args[i + 1]; break;
+        case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--events N --freshness-seconds S --parallelism P --runs a,a0,b1,b2,c1,c2,f)");
+            + " (--events N --freshness-seconds S --parallelism P --runs c1,c2,a,a0,b1,b2,f --rounds R)");
       }
     }
     List<String> which = List.of(runs.split(","));
@@ -128,28 +130,32 @@ public final class SustainedBenchmark {
       System.out.printf(Locale.ROOT, "Backlog: %,d records on %d topics (%,d per topic; customers as Debezium "
           + "changes) in %.1f s%n", expected.events, TOPICS.size(), events, (System.nanoTime() - t) / 1e9);
       SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, expected);
-      if (which.contains("c1")) {
-        rate.put("c1", b.report("(c1) raw Kafka consumption", b.rawConsumption()));
-      }
-      if (which.contains("c2")) {
-        rate.put("c2", b.report("(c2) job without Iceberg", b.jobWithoutIceberg()));
-      }
-      if (which.contains("a")) {
-        rate.put("a", b.report("(a) this job", b.sustained("a", () -> b.startJob("a"))));
-      }
-      if (which.contains("a0")) {
-        System.setProperty(SharedKafkaSource.SEPARATE_SOURCES_PROPERTY, "true");
-        try {
-          rate.put("a0", b.report("(a0) this job, no shared reads", b.sustained("a0", () -> b.startJob("a0"))));
-        } finally {
-          System.clearProperty(SharedKafkaSource.SEPARATE_SOURCES_PROPERTY);
+      // Runs in the order given; further rounds alternate the order, so no kind always runs first.
+      Map<String, List<Double>> seconds = new LinkedHashMap<>();
+      List<String> order = which.stream().filter(r -> !r.equals("f")).collect(Collectors.toList());
+      for (int round = 0; round < rounds; round++) {
+        List<String> now = new ArrayList<>(order);
+        if (round % 2 == 1) {
+          Collections.reverse(now);
+        }
+        for (String run : now) {
+          String name = run + "-" + round;
+          double s = b.run(run, name);
+          seconds.computeIfAbsent(run, k -> new ArrayList<>()).add(s);
+          b.report(label(run) + (rounds > 1 ? " #" + (round + 1) : ""), s);
         }
       }
-      if (which.contains("b1")) {
-        rate.put("b1", b.report("(b1) SQL, source per entry", b.sustained("b1", () -> b.handWritten("b1", false))));
+      if (rounds > 1) {
+        System.out.println("Medians:");
       }
-      if (which.contains("b2")) {
-        rate.put("b2", b.report("(b2) SQL, source per topic", b.sustained("b2", () -> b.handWritten("b2", true))));
+      for (Map.Entry<String, List<Double>> e : seconds.entrySet()) {
+        List<Double> sorted = new ArrayList<>(e.getValue());
+        Collections.sort(sorted);
+        double median = sorted.get(sorted.size() / 2);
+        rate.put(e.getKey(), expected.events / median);
+        if (rounds > 1) {
+          b.report(label(e.getKey()), median);
+        }
       }
     }
     if (which.contains("f")) {
@@ -168,6 +174,37 @@ public final class SustainedBenchmark {
         + "a_over_c2=%.2f a_over_a0=%.2f p50_s=%.1f p99_s=%.1f files_per_table_hour=%.0f%n",
         ratio(rate, "a", "b1"), ratio(rate, "a", "b2"), ratio(rate, "a", "c1"), ratio(rate, "a", "c2"),
         ratio(rate, "a", "a0"), freshness[0], freshness[1], filesPerTableHour);
+  }
+
+  private static String label(String run) {
+    switch (run) {
+      case "a": return "(a) this job";
+      case "a0": return "(a0) this job, no shared reads";
+      case "b1": return "(b1) SQL, source per entry";
+      case "b2": return "(b2) SQL, source per topic";
+      case "c1": return "(c1) raw Kafka consumption";
+      case "c2": return "(c2) job without Iceberg";
+      default: throw new IllegalArgumentException("unknown run " + run);
+    }
+  }
+
+  /** One run of the given kind, under its own warehouse and consumer groups; its seconds. */
+  private double run(String kind, String name) throws Exception {
+    switch (kind) {
+      case "a": return sustained(name, () -> startJob(name));
+      case "a0":
+        System.setProperty(SharedKafkaSource.SEPARATE_SOURCES_PROPERTY, "true");
+        try {
+          return sustained(name, () -> startJob(name));
+        } finally {
+          System.clearProperty(SharedKafkaSource.SEPARATE_SOURCES_PROPERTY);
+        }
+      case "b1": return sustained(name, () -> handWritten(name, false));
+      case "b2": return sustained(name, () -> handWritten(name, true));
+      case "c1": return rawConsumption();
+      case "c2": return jobWithoutIceberg(name);
+      default: throw new IllegalArgumentException("unknown run " + kind);
+    }
   }
 
   private static double ratio(Map<String, Double> rate, String a, String b) {
@@ -316,8 +353,8 @@ public final class SustainedBenchmark {
   }
 
   /** (c2) The job's sources, decoding and transformations into discarding sinks, bounded. */
-  private double jobWithoutIceberg() throws Exception {
-    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties("c2", true).toString());
+  private double jobWithoutIceberg(String name) throws Exception {
+    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties(name, true).toString());
     long start = System.nanoTime();
     StreamingJob.runWithoutIceberg(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli))
         .await();

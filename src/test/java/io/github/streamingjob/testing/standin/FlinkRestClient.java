@@ -59,7 +59,18 @@ public final class FlinkRestClient {
 
   /** {@code POST /jars/{id}/run}: runs the JAR's main class with these arguments; the job id. */
   public String runJar(String jarId, List<String> programArgs, String savepointPath) {
+    return runJar(jarId, programArgs, savepointPath, false);
+  }
+
+  /**
+   * As {@link #runJar(String, List, String)}; {@code allowNonRestoredState} is {@code flink run
+   * --allowNonRestoredState}: savepoint state of operators the new job does not have is dropped.
+   */
+  public String runJar(String jarId, List<String> programArgs, String savepointPath, boolean allowNonRestoredState) {
     ObjectNode request = JSON.createObjectNode();
+    if (allowNonRestoredState) {
+      request.put("allowNonRestoredState", true);
+    }
     request.putArray("programArgsList").addAll(programArgs.stream().map(JSON.getNodeFactory()::textNode)
         .collect(java.util.stream.Collectors.toList()));
     if (savepointPath != null) {
@@ -73,6 +84,35 @@ public final class FlinkRestClient {
       throw new IllegalStateException("run of " + jarId + " gave no job id: " + response);
     }
     return jobId;
+  }
+
+  /**
+   * {@code POST /jobs/{id}/stop}, what {@code flink stop --savepointPath} does: a savepoint, then the job
+   * finishes. With {@code drain} the sources first emit the final watermark, so every open window fires.
+   * Waits for the savepoint and returns its location.
+   */
+  public String stopWithSavepoint(String jobId, Path targetDirectory, boolean drain, Duration timeout) {
+    ObjectNode request = JSON.createObjectNode();
+    request.put("targetDirectory", targetDirectory.toUri().toString());
+    request.put("drain", drain);
+    String trigger = send(HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "/stop"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(request.toString())), Duration.ofSeconds(30))
+        .path("request-id").asText();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonNode status = get("jobs/" + jobId + "/savepoints/" + trigger);
+      if ("COMPLETED".equals(status.path("status").path("id").asText())) {
+        JsonNode operation = status.path("operation");
+        if (operation.has("failure-cause")) {
+          throw new IllegalStateException("stop-with-savepoint of " + jobId + " failed: "
+              + operation.path("failure-cause").path("stack-trace").asText().lines().findFirst().orElse(""));
+        }
+        return operation.path("location").asText();
+      }
+      FlinkSessionCluster.sleep(200);
+    }
+    throw new IllegalStateException("stop-with-savepoint of " + jobId + " not done within " + timeout);
   }
 
   /** {@code GET /jobs/{id}}: state, vertices, timestamps. */
