@@ -10,6 +10,7 @@ import io.github.streamingjob.testing.standin.ChildJvm;
 import io.github.streamingjob.testing.standin.FlinkRestClient;
 import io.github.streamingjob.testing.standin.FlinkSessionCluster;
 import io.github.streamingjob.testing.standin.IcebergRestServer;
+import io.github.streamingjob.testing.standin.NetworkOutage;
 import io.github.streamingjob.testing.standin.S3MockServer;
 import io.github.streamingjob.testing.standin.SigV4CheckingProxy;
 import java.net.URI;
@@ -55,7 +56,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * catalog (Iceberg's own server, behind a proxy that verifies every request's SigV4 signature, as S3
  * Tables' endpoint does); data and metadata in an S3-compatible store (S3Mock) through S3FileIO; Kafka in a
  * KRaft broker. Then it breaks things as production does: the TaskManager process is killed (SIGKILL), the
- * object store is down for 20 s. After each, every event is in every table exactly once, again after
+ * object store is unreachable for 20 s (connections refused and reset; the store itself is not killed, because
+ * S3Mock's file store is not crash-safe: once, after a SIGKILL, it answered its own bucket with an error). After each, every event is in every table exactly once, again after
  * further checkpoints. The methods run in order, on one job, each adding traffic.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -80,6 +82,8 @@ class ClusterDeploymentITCase {
   static Path home;
   static EmbeddedKafka kafka;
   static S3MockServer s3;
+  /** The job and the catalog server reach the store through it, so the test can cut them off. */
+  static NetworkOutage storeLink;
   static IcebergRestServer catalogServer;
   static SigV4CheckingProxy signedEndpoint;
   static FlinkSessionCluster cluster;
@@ -99,6 +103,7 @@ class ClusterDeploymentITCase {
     kafka.createTopic("order-events", 2);
     kafka.createTopic("shop.public.customers", 2); // the change-data pipeline reads it; its proof is ChangeDataITCase
     s3 = S3MockServer.start(STAND_INS.resolve("s3mock.jar"), home.resolve("s3/root"), BUCKET, home.resolve("s3mock.out"));
+    storeLink = NetworkOutage.inFrontOf(s3.port());
     catalogServer = IcebergRestServer.start(STAND_INS.resolve("iceberg-rest.classpath"), home.resolve("catalog/catalog.db"),
         s3FileIo("warehouse", "s3://" + BUCKET + "/tables"), home.resolve("iceberg-rest.out"));
     signedEndpoint = SigV4CheckingProxy.start(catalogServer.uri(), CATALOG_ACCESS_KEY, CATALOG_SECRET, REGION, "s3tables");
@@ -117,12 +122,16 @@ class ClusterDeploymentITCase {
     catalog.initialize("check", readOnly);
   }
 
+  static String storeEndpoint() {
+    return "http://127.0.0.1:" + storeLink.port();
+  }
+
   /** S3FileIO against the stand-in store, as catalog properties. */
   static Map<String, String> s3FileIo(String key, String value) {
     Map<String, String> p = new TreeMap<>();
     p.put(key, value);
     p.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
-    p.put("s3.endpoint", s3.endpoint());
+    p.put("s3.endpoint", storeEndpoint());
     p.put("s3.path-style-access", "true");
     p.put("s3.access-key-id", S3_ACCESS_KEY);
     p.put("s3.secret-access-key", S3_SECRET);
@@ -141,7 +150,7 @@ class ClusterDeploymentITCase {
         // the cluster may be gone already
       }
     }
-    for (AutoCloseable c : new AutoCloseable[] {catalog, cluster, signedEndpoint, catalogServer, s3, kafka}) {
+    for (AutoCloseable c : new AutoCloseable[] {catalog, cluster, signedEndpoint, catalogServer, storeLink, s3, kafka}) {
       if (c != null) {
         c.close();
       }
@@ -180,7 +189,7 @@ class ClusterDeploymentITCase {
         .set("IcebergCatalog", "iceberg.rest.access-key-id", CATALOG_ACCESS_KEY)
         .set("IcebergCatalog", "iceberg.rest.secret-access-key", CATALOG_SECRET)
         .set("IcebergCatalog", "iceberg.io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
-        .set("IcebergCatalog", "iceberg.s3.endpoint", s3.endpoint())
+        .set("IcebergCatalog", "iceberg.s3.endpoint", storeEndpoint())
         .set("IcebergCatalog", "iceberg.s3.path-style-access", "true")
         .set("IcebergCatalog", "iceberg.s3.access-key-id", S3_ACCESS_KEY)
         .set("IcebergCatalog", "iceberg.s3.secret-access-key", S3_SECRET)
@@ -253,7 +262,7 @@ class ClusterDeploymentITCase {
     long restartsBefore = flink.restarts(jobId);
     Thread producer = traffic.phaseInBackground(2, 4000);
     Thread.sleep(1000);
-    s3.kill();
+    storeLink.cut();
     long down = System.nanoTime();
     producer.join();
     // S3FileIO retries a failed upload (6 attempts, about 20 s) before the writer gives up: the job fails
@@ -262,7 +271,7 @@ class ClusterDeploymentITCase {
     timings.put("object store down -> the job fails over", seconds(down));
     // At least 20 s down, and a restart attempt or two meet the store still down.
     Thread.sleep(Math.max(3_000, 20_000 - (System.nanoTime() - down) / 1_000_000));
-    s3.restart();
+    storeLink.restore();
     long up = System.nanoTime();
     System.out.println("Object store down for " + seconds(down) + "; the job restarted "
         + (flink.restarts(jobId) - restartsBefore) + " time(s) meanwhile");

@@ -90,6 +90,10 @@ public final class S3MockServer implements AutoCloseable {
     return "http://127.0.0.1:" + port;
   }
 
+  public int port() {
+    return port;
+  }
+
   public String bucket() {
     return bucket;
   }
