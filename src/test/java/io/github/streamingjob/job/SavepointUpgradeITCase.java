@@ -1,7 +1,6 @@
 package io.github.streamingjob.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.streamingjob.local.EmbeddedKafka;
@@ -22,7 +21,6 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.hadoop.HadoopCatalog;
@@ -36,9 +34,15 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Moving a running job from Flink 1.20 to Flink 2.2: the 1.20 JAR on a Flink 1.20 session cluster, the 2.2
  * JAR (this build's) on a Flink 2.2 cluster, both the stand-ins of {@link ClusterDeploymentITCase} (separate
- * processes on a distribution's lib/, RocksDB, jobs run over REST). Two pipelines of the shipped config read
- * one topic: the raw bids (Kafka source, Iceberg writer and committer) and the per-minute window count.
- * Each 1.20 job stops while a window is open (bids of minute 3 read, its end not yet passed by the watermark).
+ * processes on a distribution's lib/, RocksDB, jobs run over REST). The shipped config, all its pipelines;
+ * the bids feed two of them from one topic: the raw bids (Kafka source, Iceberg writer and committer) and
+ * the per-minute window count. The 1.20 job stops while a window is open (bids of minute 3 read, its end
+ * not yet passed by the watermark).
+ *
+ * <p>Not tested here, because Flink documents it: a savepoint taken with {@code --drain} records the
+ * window operator as finished, and a job restored from it never emits a window again (one run of an
+ * earlier version of this test: after the switch every bid reached the raw table and not one window row
+ * came).
  *
  * <p>It needs the 1.20 JAR and the class path of a 1.20 cluster ({@code -Dupgrade.from.jar},
  * {@code -Dupgrade.from.classpath}), which only a 1.20 build makes: {@code .ci/run} passes them to the
@@ -81,58 +85,30 @@ class SavepointUpgradeITCase {
   }
 
   /**
-   * The 2.2 JAR refuses the 1.20 savepoint: Flink 2.2's SQL planner builds the job's operators with other ids
-   * than 1.20's. With {@code allowNonRestoredState} it starts, but only the Kafka source's offsets carry
-   * over: the window state is dropped, so the windows open at the stop lose the bids read before it. The
-   * raw table stays exactly once (the stop committed everything, the offsets resume after it).
+   * The 2.2 JAR restores the 1.20 savepoint, taken while a window is open, without
+   * {@code allowNonRestoredState}: every operator's state maps across (Flink derives the ids of operators
+   * without a uid from the job graph's shape, and both lines' planners build the same shape for this job).
+   * The proof that the state came along, not just the offsets: the window open at the stop is emitted once
+   * by the 2.2 job, counting the bids read on both sides; every bid is in the raw table once.
    */
   @Test
   @Order(1)
-  void theSavepointIsRefusedAndWithNonRestoredStateOnlyTheKafkaOffsetsCarryOver() throws Exception {
+  void theSavepointRestoresWithItsWindowState() throws Exception {
     try (Traffic traffic = new Traffic("restore")) {
       String job = run(flink120, Path.of(FROM_JAR), traffic.properties("1.20"), null, false);
-      List<Bid> beforeStop = traffic.runUntilAWindowIsOpen(flink120.rest(), job);
+      traffic.runUntilAWindowIsOpen(flink120.rest(), job);
       String savepoint = flink120.rest().stopWithSavepoint(job, home.resolve("savepoints"), false, TIMEOUT);
 
-      Path toJar = ClusterDeploymentITCase.JAR;
-      assertThatThrownBy(() -> run(flink22, toJar, traffic.properties("2.2"), savepoint, false))
-          .hasMessageContaining("Failed to rollback to checkpoint/savepoint " + savepoint
-              + ". Cannot map checkpoint/savepoint state for operator ")
-          .hasMessageContaining(" to the new program, because the operator is not available in the new program.");
-
-      job = run(flink22, toJar, traffic.properties("2.2"), savepoint, true);
-      traffic.afterTheSwitch();
-      List<Bid> openAtStop = beforeStop.stream().filter(b -> minute(b) == 3).collect(Collectors.toList());
-      Predicate<Bid> counted = b -> !openAtStop.contains(b);
-      traffic.awaitTables(flink22.rest(), job, traffic.expectedWindows(b -> counted.test(b)));
-      flink22.rest().cancel(job);
-    }
-  }
-
-  /**
-   * The way that loses nothing: stop the 1.20 job with a drained savepoint (every open window fires with
-   * what it has, everything is committed), then start the 2.2 JAR from it with {@code allowNonRestoredState}:
-   * the Kafka offsets carry over and there is no window state left to drop. Every bid is in the raw table
-   * once; the windows open at the stop come as two rows (before and after the switch), whose counts add up.
-   */
-  @Test
-  @Order(2)
-  void aDrainedSavepointLosesNothing() throws Exception {
-    try (Traffic traffic = new Traffic("drain")) {
-      String job = run(flink120, Path.of(FROM_JAR), traffic.properties("1.20"), null, false);
-      List<Bid> beforeStop = traffic.runUntilAWindowIsOpen(flink120.rest(), job);
-      String savepoint = flink120.rest().stopWithSavepoint(job, home.resolve("savepoints"), true, TIMEOUT);
-      List<String> drained = windows(beforeStop, b -> true, Long.MAX_VALUE);
-      assertThat(traffic.aggregated()).as("the drain fired the open window").isEqualTo(drained);
-
-      job = run(flink22, ClusterDeploymentITCase.JAR, traffic.properties("2.2"), savepoint, true);
-      traffic.afterTheSwitch();
-      List<String> expected = Stream.concat(drained.stream(),
-          traffic.expectedWindows(b -> !beforeStop.contains(b)).stream()).sorted().collect(Collectors.toList());
-      traffic.awaitTables(flink22.rest(), job, expected);
-      assertThat(sumPerWindow(traffic.aggregated())).as("per window, the two rows add up")
-          .isEqualTo(sumPerWindow(traffic.expectedWindows(b -> true)));
-      flink22.rest().cancel(job);
+      job = run(flink22, ClusterDeploymentITCase.JAR, traffic.properties("2.2"), savepoint, false);
+      try {
+        String savepointName = Path.of(java.net.URI.create(savepoint).getPath()).getFileName().toString();
+        assertThat(flink22.rest().checkpoints(job).path("latest").path("restored").path("external_path").asText())
+            .as("restored from the savepoint").endsWith(savepointName);
+        traffic.afterTheSwitch();
+        traffic.awaitTables(flink22.rest(), job, traffic.expectedWindows(b -> true));
+      } finally {
+        flink22.rest().cancel(job);
+      }
     }
   }
 
@@ -159,15 +135,6 @@ class SavepointUpgradeITCase {
       }
     }
     return counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).sorted().collect(Collectors.toList());
-  }
-
-  static Map<String, Long> sumPerWindow(List<String> rows) {
-    Map<String, Long> sums = new TreeMap<>();
-    for (String row : rows) {
-      int last = row.lastIndexOf(' ');
-      sums.merge(row.substring(0, last), Long.parseLong(row.substring(last + 1)), Long::sum);
-    }
-    return sums;
   }
 
   static void await(String what, FlinkRestClient rest, String job, BooleanSupplier done) throws InterruptedException {
@@ -207,14 +174,16 @@ class SavepointUpgradeITCase {
     Traffic(String namespace) {
       this.namespace = namespace;
       kafka.createTopic(TOPIC, PARTITIONS);
+      for (String other : List.of("user-activity", "order-events", "shop.public.customers")) {
+        kafka.createTopic(other, 1); // the shipped config's other pipelines run too, on empty topics
+      }
     }
 
-    /** The two bid pipelines of the shipped config, checkpoints every 2 s, into the local warehouse. */
+    /** The shipped config, checkpoints every 2 s, into the local warehouse. */
     String properties(String line) {
       return PropertiesFile.local(kafka.bootstrapServers(), home.resolve("warehouse"), namespace)
           .set("Job", "parallelism", "2")
           .set("Job", "checkpoint.interval", "2 s")
-          .set("Job", "topics", "bid-events,bid-events-aggregated")
           .writeTo(home.resolve(namespace + "-" + line + ".json")).toString();
     }
 
