@@ -71,6 +71,8 @@ public final class SustainedBenchmark {
   static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
   static final List<String> TOPICS = List.of("bid-events", "user-activity", "order-events", "shop.public.customers");
   static final String INTERVAL = "10 s";
+  /** Partitions per topic: by default twice the parallelism, so every subtask gets the same share. */
+  static int partitions = 4;
 
   private final EmbeddedKafka kafka;
   private final MiniCluster cluster;
@@ -109,8 +111,9 @@ public final class SustainedBenchmark {
         case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
         case "--runs": runs = args[i + 1]; break;
         case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
+        case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--events N --freshness-seconds S --parallelism P --runs c1,c2,a,a0,b1,b2,f --rounds R)");
+            + " (--events N --freshness-seconds S --parallelism P --runs c1,c2,a,a0,b1,b2,f --rounds R --partitions N)");
       }
     }
     List<String> which = List.of(runs.split(","));
@@ -124,11 +127,12 @@ public final class SustainedBenchmark {
     double[] freshness = {Double.NaN, Double.NaN, Double.NaN};
     double filesPerTableHour = Double.NaN;
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      TOPICS.forEach(t -> kafka.createTopic(t, 3));
+      TOPICS.forEach(t -> kafka.createTopic(t, partitions));
       long t = System.nanoTime();
       Expected expected = preload(kafka, events);
-      System.out.printf(Locale.ROOT, "Backlog: %,d records on %d topics (%,d per topic; customers as Debezium "
-          + "changes) in %.1f s%n", expected.events, TOPICS.size(), events, (System.nanoTime() - t) / 1e9);
+      System.out.printf(Locale.ROOT, "Backlog: %,d records on %d topics of %d partitions (%,d per topic; customers as "
+          + "Debezium changes) in %.1f s; parallelism %d%n", expected.events, TOPICS.size(), partitions, events,
+          (System.nanoTime() - t) / 1e9, parallelism);
       SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, expected);
       // Runs in the order given; further rounds alternate the order, so no kind always runs first.
       Map<String, List<Double>> seconds = new LinkedHashMap<>();
@@ -161,7 +165,7 @@ public final class SustainedBenchmark {
     if (which.contains("f")) {
       double steady = rate.getOrDefault("a", 20_000.0) / 2;
       try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-        TOPICS.forEach(t -> kafka.createTopic(t, 3));
+        TOPICS.forEach(t -> kafka.createTopic(t, partitions));
         SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, new Expected());
         double[] f = b.freshness(steady, freshnessSeconds);
         freshness = new double[] {f[0], f[1], f[2]};
@@ -262,18 +266,18 @@ public final class SustainedBenchmark {
         send(producer, "order-events", null, null, order(i, ts));
         customers.next(producer, "shop.public.customers");
       }
-      for (int p = 0; p < 3; p++) {
+      for (int p = 0; p < partitions; p++) {
         send(producer, "bid-events", p, null, "{\"user_id\":-1,\"bid_id\":\"clock-" + p + "\",\"amount\":0,"
             + "\"timestamp_ms\":" + (T0 + n * 10L + 120_000) + "}");
       }
       producer.flush();
     }
-    e.bids = n + 3;
+    e.bids = n + partitions;
     e.activities = n;
     e.orders = n - (n + 9) / 10;
     e.windows = windows.size();
     e.customers = customers.live() - customers.testAccounts();
-    e.events = 4L * n + 3;
+    e.events = 4L * n + partitions;
     return e;
   }
 
@@ -372,7 +376,7 @@ public final class SustainedBenchmark {
   private double rawConsumption() throws Exception {
     List<TopicPartition> all = new ArrayList<>();
     for (String topic : TOPICS) {
-      for (int p = 0; p < 3; p++) {
+      for (int p = 0; p < partitions; p++) {
         all.add(new TopicPartition(topic, p));
       }
     }

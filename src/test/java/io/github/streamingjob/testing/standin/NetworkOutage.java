@@ -41,6 +41,10 @@ public final class NetworkOutage implements AutoCloseable {
     return port;
   }
 
+  public boolean isCut() {
+    return listener == null;
+  }
+
   /** Refuses new connections and resets the open ones (RST, not a graceful close). */
   public synchronized void cut() {
     ServerSocket l = listener;
