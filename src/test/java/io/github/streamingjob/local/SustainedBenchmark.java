@@ -368,7 +368,11 @@ public final class SustainedBenchmark {
     for (javax.management.ObjectName n : server.queryNames(
         new javax.management.ObjectName("kafka.consumer:type=consumer-fetch-manager-metrics,client-id=*"), null)) {
       if (n.getKeyProperty("topic") == null && n.getKeyProperty("partition") == null) {
-        sum += ((Number) server.getAttribute(n, "records-consumed-total")).longValue();
+        try {
+          sum += ((Number) server.getAttribute(n, "records-consumed-total")).longValue();
+        } catch (javax.management.AttributeNotFoundException | javax.management.InstanceNotFoundException e) {
+          // a consumer that has not fetched yet, or one closing
+        }
       }
     }
     return sum;
