@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.streamingjob.local.EmbeddedKafka;
+import io.github.streamingjob.testing.Await;
 import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
 import io.github.streamingjob.testing.standin.ChildJvm;
@@ -207,7 +208,7 @@ class ClusterDeploymentITCase {
         .set("Job", "parallelism", "2")
         .set("Job", "checkpoint.interval", "2 s")
         .writeTo(home.resolve("application_properties.json"));
-    traffic.phase(0, 1500, true);
+    traffic.phase(0, 1500, true, false);
     traffic.clocks(0);
 
     long start = System.nanoTime();
@@ -244,8 +245,10 @@ class ClusterDeploymentITCase {
     long restartsBefore = flink.restarts(jobId);
     long restoredBefore = flink.checkpoints(jobId).path("counts").path("restored").asLong();
     ChildJvm victim = cluster.taskManagers().get(cluster.taskManagers().size() - 1);
+    int committedBefore = actual("bid_events_raw").size();
     Thread producer = traffic.phaseInBackground(1, 6000);
-    Thread.sleep(1500); // mid-stream: records in flight, some not yet checkpointed
+    awaitCondition("a first commit of the phase (mid-stream: more produced, not committed, and to come)",
+        () -> actual("bid_events_raw").size() > committedBefore);
     long completedBefore = flink.completedCheckpoints(jobId);
     long kill = System.nanoTime();
     victim.kill();
@@ -265,8 +268,9 @@ class ClusterDeploymentITCase {
   @Order(3)
   void anObjectStoreOutageFailsTheJobOverAndItRecoversExactlyOnce() throws Exception {
     long restartsBefore = flink.restarts(jobId);
+    int committedBefore = actual("bid_events_raw").size();
     Thread producer = traffic.phaseInBackground(2, 4000);
-    Thread.sleep(1000);
+    awaitCondition("a first commit of the phase", () -> actual("bid_events_raw").size() > committedBefore);
     storeLink.cut();
     long down = System.nanoTime();
     try {
@@ -275,8 +279,9 @@ class ClusterDeploymentITCase {
       // over then, not at once. The store stays cut off until it has.
       awaitCondition("the job failing over while the object store is down", () -> flink.restarts(jobId) > restartsBefore);
       timings.put("object store down -> the job fails over", seconds(down));
-      // At least 20 s down, and a restart attempt or two meet the store still down.
-      Thread.sleep(Math.max(3_000, 20_000 - (System.nanoTime() - down) / 1_000_000));
+      // Down for the outage's 20 s at least, and until a restarted job has met the store still down.
+      awaitCondition("the job restarted without the store, 20 s into the outage", () -> replaceExitedTaskManager()
+          && flink.allTasksRunning(jobId) && System.nanoTime() - down >= 20_000_000_000L);
     } finally {
       storeLink.restore();
     }
@@ -387,16 +392,8 @@ class ClusterDeploymentITCase {
   }
 
   static void awaitCondition(String what, Duration timeout, BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (done.getAsBoolean()) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        // the catalog or the store may be recovering; try again
-      }
-      Thread.sleep(500);
+    if (Await.toleratingErrors(timeout, Duration.ofMillis(500), done)) {
+      return;
     }
     String state = flink.job(jobId).path("state").asText();
     throw new AssertionError("timed out after " + timeout + " waiting for " + what + "; job " + state
@@ -430,8 +427,11 @@ class ClusterDeploymentITCase {
     final List<String> deadLetters = new ArrayList<>();
     long watermarkEnd = Long.MIN_VALUE;
 
-    /** Sends phase {@code p}: {@code n} bids and n/2 each of activities and orders, some malformed records. */
-    synchronized void phase(int p, int n, boolean withMalformed) {
+    /**
+     * Sends phase {@code p}: {@code n} bids and n/2 each of activities and orders, some malformed records;
+     * with {@code paced}, 1,000 bids a second, so that the phase is still being produced at its first commit.
+     */
+    synchronized void phase(int p, int n, boolean withMalformed, boolean paced) throws InterruptedException {
       long base = T0 + p * 3_600_000L;
       try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
         for (int i = 0; i < n; i++) {
@@ -456,6 +456,10 @@ class ClusterDeploymentITCase {
             send(producer, "order-events", null, String.format(
                 "{\"order_id\":\"%s\",\"user_id\":%d,\"amount\":%s,\"status\":\"NEW\",\"timestamp_ms\":%d}",
                 orderId, user, orderAmount, ts));
+          }
+          if (paced && i % 100 == 99) {
+            producer.flush();
+            Thread.sleep(100);
           }
           if (withMalformed && i % 500 == 250) {
             malformed(producer, "bid-events", "not json " + p + "-" + i, "bid-events", "bid-events-aggregated");
@@ -487,7 +491,13 @@ class ClusterDeploymentITCase {
     }
 
     Thread phaseInBackground(int p, int n) {
-      Thread t = new Thread(() -> phase(p, n, true), "traffic-" + p);
+      Thread t = new Thread(() -> {
+        try {
+          phase(p, n, true, true);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "traffic-" + p);
       t.start();
       return t;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.streamingjob.local.EmbeddedKafka;
+import io.github.streamingjob.testing.Await;
 import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
 import io.github.streamingjob.testing.standin.FlinkRestClient;
@@ -138,16 +139,8 @@ class SavepointUpgradeITCase {
   }
 
   static void await(String what, FlinkRestClient rest, String job, BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (done.getAsBoolean()) {
-          return;
-        }
-      } catch (RuntimeException e) {
-        // a table being committed to, a job being deployed; try again
-      }
-      Thread.sleep(500);
+    if (Await.toleratingErrors(TIMEOUT, Duration.ofMillis(500), done)) {
+      return;
     }
     throw new AssertionError("timed out after " + TIMEOUT + " waiting for " + what + "; job " + rest.jobState(job)
         + ", last exception: " + rest.exceptions(job).path("root-exception").asText().lines().findFirst().orElse(""));
