@@ -5,6 +5,7 @@ import io.github.streamingjob.config.TopicDef;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.Function;
 import org.apache.flink.table.types.logical.LogicalType;
 
 /**
@@ -95,30 +96,19 @@ public final class SampleEvents {
     }
 
     private String row(long id, long eventTimeMillis) {
-      StringBuilder json = new StringBuilder("{");
-      for (ColumnDef c : topic.sourceSchema()) {
-        if (c.isComputed()) {
-          continue;
-        }
-        if (json.length() > 1) {
-          json.append(',');
-        }
+      return object(topic, c -> {
         String name = c.name().toLowerCase(Locale.ROOT);
-        String value;
         if (c.name().equals(keyColumn)) {
-          value = Long.toString(id);
+          return Long.toString(id);
         } else if (name.contains("email")) {
-          value = quote("customer" + id + (random.nextInt(10) == 0 ? "@example.test" : "@Mail.example.com"));
+          return quote("customer" + id + (random.nextInt(10) == 0 ? "@example.test" : "@Mail.example.com"));
         } else if (name.contains("country")) {
-          value = quote(COUNTRIES.get(random.nextInt(COUNTRIES.size())));
+          return quote(COUNTRIES.get(random.nextInt(COUNTRIES.size())));
         } else if (name.equals("name")) {
-          value = quote(NAMES.get(random.nextInt(NAMES.size())) + " " + id);
-        } else {
-          value = value(name, c.type().orElseThrow(), eventTimeMillis);
+          return quote(NAMES.get(random.nextInt(NAMES.size())) + " " + id);
         }
-        json.append('"').append(c.name()).append("\":").append(value);
-      }
-      return json.append('}').toString();
+        return value(name, c.type().orElseThrow(), eventTimeMillis);
+      });
     }
   }
 
@@ -128,6 +118,11 @@ public final class SampleEvents {
   /** One event for the topic, with its event time at {@code eventTimeMillis}. */
   public String next(TopicDef topic, long eventTimeMillis) {
     sequence++;
+    return object(topic, c -> value(c.name().toLowerCase(Locale.ROOT), c.type().orElseThrow(), eventTimeMillis));
+  }
+
+  /** A JSON object of the topic's physical columns, each with the JSON value {@code valueOf} gives it. */
+  private static String object(TopicDef topic, Function<ColumnDef, String> valueOf) {
     StringBuilder json = new StringBuilder("{");
     for (ColumnDef c : topic.sourceSchema()) {
       if (c.isComputed()) {
@@ -136,8 +131,7 @@ public final class SampleEvents {
       if (json.length() > 1) {
         json.append(',');
       }
-      json.append('"').append(c.name()).append("\":").append(value(c.name().toLowerCase(Locale.ROOT),
-          c.type().orElseThrow(), eventTimeMillis));
+      json.append('"').append(c.name()).append("\":").append(valueOf.apply(c));
     }
     return json.append('}').toString();
   }
