@@ -5,6 +5,7 @@ import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.catalog.CatalogDatabaseImpl;
 import org.apache.flink.table.catalog.exceptions.DatabaseAlreadyExistException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.flink.CatalogLoader;
 import org.apache.iceberg.flink.FlinkCatalog;
 import org.apache.iceberg.flink.FlinkCatalogFactory;
 import org.slf4j.Logger;
@@ -64,6 +65,29 @@ public final class IcebergCatalogs {
     ensureNamespace(catalog, settings.namespace());
     tableEnv.registerCatalog(settings.name(), catalog);
     LOG.info("Registered Iceberg catalog {}", settings);
+  }
+
+  /**
+   * The serializable recipe for the same catalog, for operators that open tables on the TaskManagers (table
+   * maintenance). Same properties and Hadoop configuration as {@link #create}; the choice of loader mirrors
+   * Iceberg's factory, whose own method for it is not public.
+   */
+  public static CatalogLoader loader(CatalogSettings settings) {
+    Map<String, String> p = settings.flinkCatalogProperties();
+    Configuration conf = hadoopConf();
+    String impl = p.get("catalog-impl");
+    if (impl != null) {
+      return CatalogLoader.custom(settings.name(), p, conf, impl);
+    }
+    String type = p.get("catalog-type");
+    switch (type) {
+      case "rest":
+        return CatalogLoader.rest(settings.name(), conf, p);
+      case "hadoop":
+        return CatalogLoader.hadoop(settings.name(), conf, p);
+      default:
+        throw new IllegalStateException("unhandled catalog-type " + type);
+    }
   }
 
   /** The Iceberg API view of the configured catalog, for tools that read the tables. */

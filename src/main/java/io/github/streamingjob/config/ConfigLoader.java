@@ -71,7 +71,8 @@ public final class ConfigLoader {
   static final String PARTITION_BY = "partition_by";
   static final String PRIMARY_KEY = "primary_key";
   static final String PROPERTIES = "properties";
-  static final List<String> SINK_KEYS = List.of(TABLE_NAME, SCHEMA, PARTITION_BY, PRIMARY_KEY, PROPERTIES);
+  static final String MAINTENANCE = "maintenance";
+  static final List<String> SINK_KEYS = List.of(TABLE_NAME, SCHEMA, PARTITION_BY, PRIMARY_KEY, PROPERTIES, MAINTENANCE);
 
   // transformations.yaml keys.
   static final String TRANSFORMATIONS = "transformations";
@@ -413,10 +414,11 @@ public final class ConfigLoader {
     }
     Map<String, String> properties = stringMap(m.get(PROPERTIES), at.key(PROPERTIES), problems);
     refuseClassValued(properties, at.key(PROPERTIES), problems);
+    MaintenanceDef maintenance = MaintenanceParser.parse(m.get(MAINTENANCE), at.key(MAINTENANCE), problems);
     if (table == null) {
       return null;
     }
-    return new SinkDef(table, schema, partitions, primaryKey, properties);
+    return new SinkDef(table, schema, partitions, primaryKey, properties, maintenance);
   }
 
   private static List<ColumnDef> columns(Object value, At at, boolean allowComputed, Problems problems) {
@@ -594,7 +596,7 @@ public final class ConfigLoader {
   // ---- small typed readers; each records a problem and returns null/empty on bad input ----
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> asMap(Object value, At at, Problems problems, String expected) {
+  static Map<String, Object> asMap(Object value, At at, Problems problems, String expected) {
     if (value == null) {
       return null;
     }
@@ -619,7 +621,7 @@ public final class ConfigLoader {
     return v;
   }
 
-  private static void checkKeys(Map<String, Object> m, List<String> allowed, At at, Problems problems) {
+  static void checkKeys(Map<String, Object> m, List<String> allowed, At at, Problems problems) {
     for (String key : m.keySet()) {
       if (!allowed.contains(key)) {
         problems.add(at.key(key), "unknown key" + Problems.didYouMean(key, allowed) + " (allowed: " + allowed + ")");
@@ -627,7 +629,7 @@ public final class ConfigLoader {
     }
   }
 
-  private static String string(Object value, At at, Problems problems) {
+  static String string(Object value, At at, Problems problems) {
     if (value == null) {
       return null;
     }

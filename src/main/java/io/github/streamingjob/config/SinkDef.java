@@ -4,13 +4,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** The Iceberg table a topic writes to: name, schema, partitioning, upsert key and table properties. */
+/** The Iceberg table a topic writes to: name, schema, partitioning, upsert key, table properties, maintenance. */
 public final class SinkDef {
   private final String tableName;
   private final List<ColumnDef> schema;
   private final List<PartitionField> partitionBy;
   private final List<String> primaryKey;
   private final Map<String, String> properties;
+  private final MaintenanceDef maintenance;
 
   public SinkDef(
       String tableName,
@@ -18,6 +19,17 @@ public final class SinkDef {
       List<PartitionField> partitionBy,
       List<String> primaryKey,
       Map<String, String> properties) {
+    this(tableName, schema, partitionBy, primaryKey, properties, MaintenanceDef.DEFAULT);
+  }
+
+  public SinkDef(
+      String tableName,
+      List<ColumnDef> schema,
+      List<PartitionField> partitionBy,
+      List<String> primaryKey,
+      Map<String, String> properties,
+      MaintenanceDef maintenance) {
+    this.maintenance = Objects.requireNonNull(maintenance);
     this.tableName = Objects.requireNonNull(tableName);
     this.schema = List.copyOf(schema);
     this.partitionBy = List.copyOf(partitionBy);
@@ -27,7 +39,7 @@ public final class SinkDef {
 
   /** The same table with these table properties. */
   public SinkDef withProperties(Map<String, String> p) {
-    return new SinkDef(tableName, schema, partitionBy, primaryKey, p);
+    return new SinkDef(tableName, schema, partitionBy, primaryKey, p, maintenance);
   }
 
   public String tableName() {
@@ -51,6 +63,10 @@ public final class SinkDef {
     return properties;
   }
 
+  public MaintenanceDef maintenance() {
+    return maintenance;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof SinkDef)) {
@@ -61,17 +77,18 @@ public final class SinkDef {
         && schema.equals(s.schema)
         && partitionBy.equals(s.partitionBy)
         && primaryKey.equals(s.primaryKey)
-        && properties.equals(s.properties);
+        && properties.equals(s.properties)
+        && maintenance.equals(s.maintenance);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(tableName, schema, partitionBy, primaryKey, properties);
+    return Objects.hash(tableName, schema, partitionBy, primaryKey, properties, maintenance);
   }
 
   @Override
   public String toString() {
     return "SinkDef{table=" + tableName + ", schema=" + schema + ", partitionBy=" + partitionBy
-        + ", primaryKey=" + primaryKey + ", properties=" + properties + "}";
+        + ", primaryKey=" + primaryKey + ", properties=" + properties + ", maintenance=" + maintenance + "}";
   }
 }

@@ -183,9 +183,8 @@ public final class JobPlanner {
     return problems.isEmpty() ? List.of("the job cannot be planned, though each pipeline can") : problems.messages();
   }
 
-  /** The job's StatementSet: every pipeline's INSERT into its Iceberg table, submitted as ONE job. */
-  public StatementSet statementSet(List<Pipeline> pipelines) {
-    StatementSet set = tableEnv.createStatementSet();
+  /** Fills the job's StatementSet: every pipeline's INSERT into its Iceberg table, submitted as ONE job. */
+  public <S extends StatementSet> S addInserts(S set, List<Pipeline> pipelines) {
     for (Pipeline p : pipelines) {
       set.addInsertSql(p.insertInto(sinkName(p.topic())));
     }

@@ -9,6 +9,7 @@ import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.RuntimeProperties;
 import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.maintenance.TableMaintenancePlan;
 import io.github.streamingjob.sink.SinkTables;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.util.Background;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.TableResult;
@@ -48,9 +50,9 @@ public final class StreamingJob {
     if (cli.validate()) {
       System.exit(validate(cli, env) ? 0 : 1);
     }
-    TableResult result = run(cli, env, JobSources.fromArgs(cli));
+    JobClient job = run(cli, env, JobSources.fromArgs(cli));
     if (env instanceof LocalStreamEnvironment) {
-      result.await(); // a plain `java -jar` run would otherwise exit while the job runs
+      job.getJobExecutionResult().get(); // a plain `java -jar` run would otherwise exit while the job runs
     }
   }
 
@@ -65,6 +67,9 @@ public final class StreamingJob {
       secrets = job.secrets;
       for (Pipeline p : job.pipelines) {
         System.out.println(secrets.redact(job.planner.describe(p)));
+      }
+      for (SinkDef table : JobPlanner.tables(job.pipelines)) {
+        System.out.print(TableMaintenancePlan.describe(table, job.settings.catalog.type()));
       }
       job.planner.explainAgainstStandInSinks(job.pipelines);
       job.settings.checkRequiredClasses();
@@ -82,7 +87,7 @@ public final class StreamingJob {
   }
 
   /** Builds and submits the job; returns once it is submitted. Its failures carry no secret. */
-  public static TableResult run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+  public static JobClient run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
     Secrets secrets = sources.properties().secrets();
     try {
       return submit(cli, env, sources);
@@ -102,7 +107,7 @@ public final class StreamingJob {
     return job.planner.statementSetAgainstStandInSinks(job.pipelines).execute();
   }
 
-  private static TableResult submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+  private static JobClient submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
     long start = System.nanoTime();
     Assembly job = Assembly.of(cli, env, sources);
     long assembled = System.nanoTime();
@@ -123,7 +128,22 @@ public final class StreamingJob {
     LOG.info("Submitting {} pipeline(s) as one job: {}", job.pipelines.size(),
         job.pipelines.stream().map(p -> p.topic().name() + " -> " + job.planner.sinkName(p.topic()))
             .collect(Collectors.joining(", ")));
-    TableResult result = job.planner.statementSet(job.pipelines).execute();
+    // The INSERTs and the tables' maintenance become one stream graph, submitted as one job.
+    job.planner.addInserts(job.tableEnv.createStatementSet(), job.pipelines).attachAsDataStream();
+    List<SinkDef> maintained = TableMaintenancePlan.maintained(tables, catalog.type());
+    if (!maintained.isEmpty()) {
+      TableMaintenancePlan.appendTo(env, IcebergCatalogs.loader(catalog), catalog.namespace(), maintained);
+      LOG.info("Table maintenance in this job for: {}",
+          maintained.stream().map(SinkDef::tableName).collect(Collectors.joining(", ")));
+    }
+    JobClient result;
+    try {
+      result = env.executeAsync(job.name);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("the job could not be submitted: " + e.getMessage(), e);
+    }
     long submitted = System.nanoTime();
     LOG.info("Started in {} ms: config and queries {} ms, plan check {} ms, catalog and tables {} ms more, "
         + "planning and submission {} ms", millis(start, submitted), millis(start, assembled),
@@ -142,9 +162,11 @@ public final class StreamingJob {
     final JobPlanner planner;
     final List<Pipeline> pipelines;
     final Secrets secrets;
+    final String name;
 
     private Assembly(Settings settings, StreamTableEnvironment tableEnv, JobPlanner planner, List<Pipeline> pipelines,
-        Secrets secrets) {
+        Secrets secrets, String name) {
+      this.name = name;
       this.settings = settings;
       this.tableEnv = tableEnv;
       this.planner = planner;
@@ -173,14 +195,14 @@ public final class StreamingJob {
       }
       StreamTableEnvironment tableEnv = StreamTableEnvironment.create(env);
       tableEnv.getConfig().setLocalTimeZone(settings.job.timeZone());
-      tableEnv.getConfig().set(PipelineOptions.NAME, "kafka-to-iceberg: "
-          + topics.stream().map(TopicDef::name).collect(Collectors.joining(", ")));
+      String name = "kafka-to-iceberg: " + topics.stream().map(TopicDef::name).collect(Collectors.joining(", "));
+      tableEnv.getConfig().set(PipelineOptions.NAME, name);
       Secrets secrets = sources.properties().secrets();
       for (TopicDef t : topics) {
         secrets = secrets.and(t.kafkaProperties()).and(t.formatOptions()).and(t.sink().properties());
       }
       JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog, secrets);
-      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics), secrets);
+      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics), secrets, name);
     }
   }
 

@@ -34,7 +34,7 @@ class ConfigSchemaTest {
   /** Refused by the loader for reasons a schema can express: the schema must refuse them too. */
   static final Set<String> SCHEMA_REFUSES = Set.of("bad-topic-name", "change-data-without-primary-key",
       "class-valued-properties", "empty-file",
-      "list-written-as-map", "missing-required-keys", "sink-properties-contradict", "unknown-key", "yaml-1-1-scalars");
+      "list-written-as-map", "missing-required-keys", "sink-properties-contradict", "unknown-key", "yaml-1-1-scalars", "bad-maintenance");
   /** Not YAML an editor could load at all. */
   static final Set<String> NOT_LOADABLE = Set.of("not-yaml", "java-class-tag", "alias-bomb");
 
@@ -71,6 +71,15 @@ class ConfigSchemaTest {
     JsonNode topic = defs.path("topic").path("properties");
     assertThat(names(topic)).isEqualTo(new TreeSet<>(ConfigLoader.TOPIC_KEYS));
     assertThat(names(defs.path("sink").path("properties"))).isEqualTo(new TreeSet<>(ConfigLoader.SINK_KEYS));
+    JsonNode maintenance = defs.path("maintenance").path("properties");
+    assertThat(names(maintenance)).containsExactlyInAnyOrder(MaintenanceParser.ENABLED, MaintenanceParser.CHECK_EVERY,
+        MaintenanceParser.REWRITE, MaintenanceParser.EXPIRE, MaintenanceParser.ORPHANS);
+    assertThat(names(maintenance.path(MaintenanceParser.REWRITE).path("properties"))).containsExactlyInAnyOrderElementsOf(
+        MaintenanceParser.REWRITE_KEYS);
+    assertThat(names(maintenance.path(MaintenanceParser.EXPIRE).path("properties"))).containsExactlyInAnyOrderElementsOf(
+        MaintenanceParser.EXPIRE_KEYS);
+    assertThat(names(maintenance.path(MaintenanceParser.ORPHANS).path("properties"))).containsExactlyInAnyOrderElementsOf(
+        MaintenanceParser.ORPHANS_KEYS);
     assertThat(names(defs.path("sourceColumn").path("properties")))
         .containsExactlyInAnyOrder(ConfigLoader.NAME, ConfigLoader.TYPE, ConfigLoader.EXPRESSION);
     assertThat(names(defs.path("column").path("properties"))).containsExactlyInAnyOrder(ConfigLoader.NAME, ConfigLoader.TYPE);

@@ -7,9 +7,9 @@ import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.TableResult;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -47,9 +47,9 @@ class BoundedRunITCase {
           .set("Job", "topics", "bid-events")
           .writeTo(dir.resolve("props.json"));
       CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
-      TableResult result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(),
+      JobClient result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(),
           JobSources.fromArgs(cli));
-      result.await(); // bounded: the job ends by itself after its last commit
+      result.getJobExecutionResult().get(); // bounded: the job ends by itself after its last commit
 
       HadoopCatalog catalog = new HadoopCatalog(new Configuration(), warehouse.toUri().toString());
       List<Record> rows = IcebergTables.rows(catalog, TableIdentifier.of("bounded", "bid_events_raw"));

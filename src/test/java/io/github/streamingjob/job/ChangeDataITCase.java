@@ -190,6 +190,6 @@ class ChangeDataITCase {
     }
     CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of()),
-        JobSources.fromArgs(cli)).getJobClient().orElseThrow();
+        JobSources.fromArgs(cli));
   }
 }

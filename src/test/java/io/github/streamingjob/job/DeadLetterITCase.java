@@ -13,10 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.TableResult;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -72,7 +72,7 @@ class DeadLetterITCase {
           .set("Job", "topics", "bid-events,bid-events-aggregated")
           .writeTo(dir.resolve("props.json"));
       CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
-      TableResult result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(),
+      JobClient result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(),
           JobSources.fromArgs(cli));
       try {
         HadoopCatalog catalog = new HadoopCatalog(new Configuration(), warehouse.toUri().toString());
@@ -102,9 +102,9 @@ class DeadLetterITCase {
           }
           assertThat((String) mine.get(4).getField("error")).isEqualTo("empty payload");
         }
-        assertThat(result.getJobClient().orElseThrow().getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+        assertThat(result.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
       } finally {
-        result.getJobClient().orElseThrow().cancel().get();
+        result.cancel().get();
       }
     }
   }

@@ -19,7 +19,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
-import org.apache.flink.table.api.TableResult;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
@@ -66,7 +65,7 @@ class ExactlyOnceITCase {
     }
   }
 
-  private TableResult startJob(String name, String configDir, String topics, String savepoint) throws Exception {
+  private JobClient startJob(String name, String configDir, String topics, String savepoint) throws Exception {
     Path warehouse = dir.resolve(name);
     Path props = PropertiesFile.local(kafka.bootstrapServers(), warehouse, "eo")
         .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "500 ms").set("Job", "topics", topics)
@@ -152,8 +151,8 @@ class ExactlyOnceITCase {
     kafka.createTopic("bid-events", 3);
     List<String> events = bids("k", 0, n);
     sendSpread("bid-events", events.subList(0, n / 2), 3);
-    TableResult job = startJob("kill", "config", "bid-events", null);
-    JobClient client = job.getJobClient().orElseThrow();
+    JobClient job = startJob("kill", "config", "bid-events", null);
+    JobClient client = job;
     try {
       HadoopCatalog catalog = catalog("kill");
       TableIdentifier id = TableIdentifier.of("eo", "bid_events_raw");
@@ -184,15 +183,15 @@ class ExactlyOnceITCase {
     int n1 = 5_000;
     int n2 = 5_000;
     sendSpread("sp-bids", bids("s", 0, n1), 2);
-    TableResult first = startJob("savepoint", config.toString(), "bid-events", null);
+    JobClient first = startJob("savepoint", config.toString(), "bid-events", null);
     HadoopCatalog catalog = catalog("savepoint");
     TableIdentifier id = TableIdentifier.of("eo", "bid_events_raw");
     IcebergTables.awaitRows(catalog, id, r -> r.size() >= n1 / 2, TIMEOUT);
-    String savepoint = first.getJobClient().orElseThrow()
+    String savepoint = first
         .stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get();
 
     sendSpread("sp-bids", bids("s", n1, n1 + n2), 2);
-    TableResult second = startJob("savepoint", config.toString(), "bid-events", savepoint);
+    JobClient second = startJob("savepoint", config.toString(), "bid-events", savepoint);
     try {
       IcebergTables.awaitRows(catalog, id, r -> r.size() >= n1 + n2, TIMEOUT);
       sendSpread("sp-bids", bids("later", 0, 200), 2);
@@ -200,7 +199,7 @@ class ExactlyOnceITCase {
           .filter(x -> ((String) x.getField("bid_id")).startsWith("later")).count() >= 200, TIMEOUT);
       assertEachIdOnce(rows, n1 + n2 + 200, List.of("s", "later"));
     } finally {
-      second.getJobClient().orElseThrow().cancel().get();
+      second.cancel().get();
     }
   }
 
@@ -245,8 +244,8 @@ class ExactlyOnceITCase {
     for (int v = 0; v < updates / 2; v++) {
       sendSpread("order-updates", versions.get(v), 2);
     }
-    TableResult job = startJob("upsert", config.toString(), "order-status", null);
-    JobClient client = job.getJobClient().orElseThrow();
+    JobClient job = startJob("upsert", config.toString(), "order-status", null);
+    JobClient client = job;
     try {
       HadoopCatalog catalog = catalog("upsert");
       TableIdentifier id = TableIdentifier.of("eo", "order_status");

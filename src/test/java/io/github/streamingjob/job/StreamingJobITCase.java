@@ -13,12 +13,12 @@ import java.time.LocalDateTime;
 import java.util.Collection;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.client.program.ClusterClient;
 import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.TableResult;
 import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.hadoop.conf.Configuration;
@@ -123,7 +123,7 @@ class StreamingJobITCase {
         .set("Job", "parallelism", "1").set("Job", "checkpoint.interval", "1 s")
         .writeTo(dir.resolve("props.json"));
     CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
-    TableResult result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(), JobSources.fromArgs(cli));
+    JobClient result = StreamingJob.run(cli, StreamExecutionEnvironment.getExecutionEnvironment(), JobSources.fromArgs(cli));
     try {
       HadoopCatalog catalog = new HadoopCatalog(new Configuration(), warehouse.toUri().toString());
 
@@ -189,13 +189,13 @@ class StreamingJobITCase {
           .singleElement()
           .satisfies(j -> assertThat(j.getJobName())
               .isEqualTo("kafka-to-iceberg: bid-events, user-activity, order-events, bid-events-aggregated, customers"))
-          .satisfies(j -> assertThat(j.getJobId()).isEqualTo(result.getJobClient().orElseThrow().getJobID()));
+          .satisfies(j -> assertThat(j.getJobId()).isEqualTo(result.getJobID()));
       assertThat(catalog.listTables(org.apache.iceberg.catalog.Namespace.of("e2e")))
           .extracting(TableIdentifier::name)
           .containsExactlyInAnyOrder("bid_events_raw", "user_events_processed", "order_events_enriched",
               "bid_events_aggregated", "customers", "dead_letters");
     } finally {
-      result.getJobClient().orElseThrow().cancel().get();
+      result.cancel().get();
     }
   }
 }

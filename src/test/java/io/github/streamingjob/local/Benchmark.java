@@ -185,9 +185,9 @@ public final class Benchmark {
         .writeTo(work.resolve("job-" + r + ".json"));
     CliArgs cli = CliArgs.parse("--config-dir", configDir, "--properties", props.toString());
     long start = System.nanoTime();
-    org.apache.flink.table.api.TableResult result =
+    org.apache.flink.core.execution.JobClient result =
         StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
-    result.await();
+    result.getJobExecutionResult().get();
     double seconds = (System.nanoTime() - start) / 1e9;
     return stats(seconds, result, warehouse, "bench");
   }
@@ -225,7 +225,7 @@ public final class Benchmark {
         + "TO_TIMESTAMP_LTZ(timestamp_ms, 3), CURRENT_TIMESTAMP FROM src").execute();
     result.await();
     double seconds = (System.nanoTime() - start) / 1e9;
-    return stats(seconds, result, warehouse, "bench");
+    return stats(seconds, result.getJobClient().orElseThrow(), warehouse, "bench");
   }
 
   /** (c) As fast as the records can be read and parsed here: one consumer thread per core. */
@@ -285,9 +285,9 @@ public final class Benchmark {
     return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
-  private Run stats(double seconds, org.apache.flink.table.api.TableResult result, Path warehouse,
+  private Run stats(double seconds, org.apache.flink.core.execution.JobClient result, Path warehouse,
       String namespace) throws Exception {
-    double jobSeconds = result.getJobClient().orElseThrow().getJobExecutionResult().get().getNetRuntime() / 1000.0;
+    double jobSeconds = result.getJobExecutionResult().get().getNetRuntime() / 1000.0;
     Run run = readTable(seconds, warehouse, namespace);
     if (run.rows != events) {
       // Tell a late commit from a lost one: look again once the job has surely finished its commits.
@@ -295,7 +295,7 @@ public final class Benchmark {
       Thread.sleep(5_000);
       run = readTable(seconds, warehouse, namespace);
       System.out.printf(Locale.ROOT, "  !! %d rows 5 s later (status %s)%n", run.rows,
-          result.getJobClient().orElseThrow().getJobStatus().get());
+          result.getJobStatus().get());
     }
     run.jobSeconds = jobSeconds;
     return run;

@@ -146,7 +146,7 @@ public final class ChangeDataBenchmark {
     Path file = props.writeTo(warehouse.resolveSibling(warehouse.getFileName() + ".json"));
     CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", file.toString());
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, new Configuration(), parallelism, List.of(),
-        List.of()), JobSources.fromArgs(cli)).getJobClient().orElseThrow();
+        List.of()), JobSources.fromArgs(cli));
   }
 
   /** A customers table and the Debezium events that change it: 40 % inserts, 40 % updates, 20 % deletes. */

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -137,9 +139,12 @@ public final class LocalRunner {
 
     Configuration flinkConf = new Configuration();
     flinkConf.set(RestOptions.BIND_PORT, "8081-8099");
+    // Six tables' maintenance adds ~100 tasks; a MiniCluster's default 64 MB of network buffers is too few for them
+    // all (a Managed Flink TaskManager has several times that).
+    flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.ofMebiBytes(192));
+    flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(192));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
-    TableResult result = StreamingJob.run(cli, env, new JobSources(props));
-    JobClient job = result.getJobClient().orElseThrow();
+    JobClient job = StreamingJob.run(cli, env, new JobSources(props));
     System.out.println("Flink job " + job.getJobID() + " running; web UI on http://localhost:8081 (or the next free "
         + "port); Ctrl-C to stop.");
     List<String> tables = topics.stream().map(t -> t.sink().tableName()).collect(Collectors.toList());

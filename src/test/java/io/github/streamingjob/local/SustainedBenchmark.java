@@ -423,8 +423,7 @@ public final class SustainedBenchmark {
   /** (a) The job, shipped config, unbounded, checkpointed. */
   private JobClient startJob(String name) throws Exception {
     CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties(name, false).toString());
-    return StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli))
-        .getJobClient().orElseThrow();
+    return StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
   }
 
   /** (c2) The job's sources, decoding and transformations into discarding sinks, bounded. */

@@ -127,7 +127,7 @@ class DeadLetterReplayITCase {
     }
     CliArgs cli = CliArgs.parse("--config-dir", configDir, "--properties", props.toString());
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, conf, 1, List.of(), List.of()),
-        JobSources.fromArgs(cli)).getJobClient().orElseThrow();
+        JobSources.fromArgs(cli));
   }
 
   static final class Run {

@@ -1,0 +1,188 @@
+package io.github.streamingjob.maintenance;
+
+import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.config.MaintenanceDef;
+import io.github.streamingjob.config.SinkDef;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraphHasherV2;
+import org.apache.flink.util.StringUtils;
+import org.apache.flink.util.TimeUtils;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.flink.CatalogLoader;
+import org.apache.iceberg.flink.TableLoader;
+import org.apache.iceberg.flink.maintenance.api.DeleteOrphanFiles;
+import org.apache.iceberg.flink.maintenance.api.ExpireSnapshots;
+import org.apache.iceberg.flink.maintenance.api.MaintenanceTaskBuilder;
+import org.apache.iceberg.flink.maintenance.api.RewriteDataFiles;
+import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
+
+/**
+ * Iceberg's Flink table maintenance (compaction, snapshot expiry, orphan-file cleanup), appended per table to the
+ * job's own stream graph, so the tables stay healthy without a second job. Each table gets a monitor source that
+ * follows its commits and a trigger manager that runs one task at a time.
+ */
+public final class TableMaintenancePlan {
+  private TableMaintenancePlan() {}
+
+  /** On unless the YAML says otherwise; S3 Tables compacts, expires and cleans up its tables itself. */
+  public static boolean enabled(SinkDef table, CatalogSettings.Type catalog) {
+    return table.maintenance().enabled().orElse(catalog != CatalogSettings.Type.S3TABLES);
+  }
+
+  /** The plan as {@code --validate} prints it. */
+  public static String describe(SinkDef table, CatalogSettings.Type catalog) {
+    MaintenanceDef m = table.maintenance();
+    String catalogName = catalog.name().toLowerCase(Locale.ROOT);
+    if (!enabled(table, catalog)) {
+      return "-- maintenance of " + table.tableName() + ": off (" + (m.enabled().isPresent() ? "sink.maintenance.enabled"
+          : "the default on " + catalogName + ": the catalog maintains its tables itself") + ")\n";
+    }
+    StringBuilder s = new StringBuilder("-- maintenance of " + table.tableName() + ": on, inside this job ("
+        + (m.enabled().isPresent() ? "sink.maintenance.enabled" : "the default on " + catalogName)
+        + "); the table is checked every " + text(m.checkEvery()) + ", one task at a time\n");
+    m.rewrite().ifPresent(r -> s.append("--   rewrite data files ").append(r).append(": into files of ")
+        .append(new MemorySize(m.targetFileSizeBytes()).toHumanReadableString()).append(", a partition once it has ")
+        .append(m.minInputFiles()).append(" smaller files")
+        .append(table.primaryKey().isEmpty() ? "" : ", a data file once " + m.deleteFileThreshold()
+            + " delete files apply to it (deletes applied)")
+        .append('\n'));
+    m.expire().ifPresent(e -> s.append("--   expire snapshots ").append(e).append(": those older than ")
+        .append(text(m.expireOlderThan())).append(", keeping the last ").append(m.retainLast()).append('\n'));
+    m.orphans().ifPresent(o -> s.append(orphanCleanupAvailable()
+        ? "--   delete orphan files " + o + ": unreferenced files older than " + text(m.orphansOlderThan()) + "\n"
+        : "--   delete orphan files: not in this build (Iceberg " + org.apache.iceberg.IcebergBuild.version()
+            + "'s is unsafe; the Flink 2.2 build has it)\n"));
+    if (m.rewrite().isEmpty() && m.expire().isEmpty() && m.orphans().isEmpty()) {
+      s.append("--   (every task is off)\n");
+    }
+    return s.toString();
+  }
+
+  /**
+   * Whether this build's Iceberg cleans up orphan files safely. Iceberg 1.10 (the Flink 1.20 build; 1.11 needs
+   * Java 17) lists a table's metadata from the view it loaded at start: once expiry removed a snapshot, every
+   * cleanup failed, and without expiry it would take files of later commits for orphans. Fixed in 1.11.
+   */
+  public static boolean orphanCleanupAvailable() {
+    String[] v = org.apache.iceberg.IcebergBuild.version().split("[.-]");
+    try {
+      int major = Integer.parseInt(v[0]);
+      int minor = Integer.parseInt(v[1]);
+      return major > 1 || (major == 1 && minor >= 11);
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The tables that get maintenance. */
+  public static List<SinkDef> maintained(List<SinkDef> tables, CatalogSettings.Type catalog) {
+    return tables.stream()
+        .filter(t -> enabled(t, catalog))
+        .filter(t -> t.maintenance().rewrite().isPresent() || t.maintenance().expire().isPresent()
+            || (t.maintenance().orphans().isPresent() && orphanCleanupAvailable()))
+        .collect(Collectors.toList());
+  }
+
+  /** Adds each table's maintenance to {@code env}; the tables must exist (Iceberg reads them while building). */
+  public static void appendTo(StreamExecutionEnvironment env, CatalogLoader catalog, String namespace,
+      List<SinkDef> tables) {
+    pinOperatorIds(env);
+    for (SinkDef table : tables) {
+      MaintenanceDef m = table.maintenance();
+      // The uids keep the maintenance state (last runs, commits counted) across savepoints.
+      String uidSuffix = "-maintenance-" + table.tableName();
+      TableMaintenance.Builder b = TableMaintenance.forTable(env,
+              TableLoader.fromCatalog(catalog, TableIdentifier.of(namespace, table.tableName())),
+              new JobLocalLockFactory(namespace + "." + table.tableName()))
+          .uidSuffix(uidSuffix)
+          // One instance per operator: a table's tasks run one at a time anyway, and the ingest keeps the other
+          // slots' threads; at the job's parallelism six tables' maintenance took 100 MB of network buffers.
+          .parallelism(1)
+          .rateLimit(m.checkEvery())
+          .lockCheckDelay(min(m.checkEvery(), Duration.ofSeconds(30)));
+      m.rewrite().ifPresent(s -> b.add(schedule(RewriteDataFiles.builder()
+          .targetFileSizeBytes(m.targetFileSizeBytes())
+          .minInputFiles(m.minInputFiles())
+          .deleteFileThreshold(m.deleteFileThreshold()), s)));
+      m.expire().ifPresent(s -> b.add(schedule(ExpireSnapshots.builder()
+          .maxSnapshotAge(m.expireOlderThan())
+          .retainLast(m.retainLast()), s)));
+      if (orphanCleanupAvailable()) {
+        m.orphans().ifPresent(s -> b.add(schedule(DeleteOrphanFiles.builder().minAge(m.orphansOlderThan()), s)));
+      }
+      try {
+        b.append();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot plan the maintenance of table " + table.tableName(), e);
+      }
+      coLocateLockHolders(env, uidSuffix);
+    }
+  }
+
+  /**
+   * {@link JobLocalLockFactory} keeps the lock in memory, so the operators that take and release it must share a
+   * JVM: every single-instance operator of this table's maintenance (the trigger manager, the lock remover and
+   * whatever they are chained with) is placed in one slot.
+   */
+  private static void coLocateLockHolders(StreamExecutionEnvironment env, String uidSuffix) {
+    List<Transformation<?>> single = env.getTransformations().stream()
+        .filter(t -> t.getUid() != null && t.getUid().endsWith(uidSuffix) && t.getParallelism() == 1)
+        .collect(Collectors.toList());
+    boolean triggerManager = single.stream().anyMatch(t -> t.getUid().startsWith("Trigger manager"));
+    boolean lockRemover = single.stream().anyMatch(t -> t.getUid().startsWith("lock-remover"));
+    if (!triggerManager || !lockRemover) {
+      // A newer Iceberg named them differently: refuse rather than run with a lock that may not hold.
+      throw new IllegalStateException("cannot find Iceberg's maintenance trigger manager and lock remover (uids "
+          + single.stream().map(Transformation::getUid).collect(Collectors.toList()) + ")");
+    }
+    single.forEach(t -> t.setCoLocationGroupKey("maintenance-lock" + uidSuffix));
+  }
+
+  /**
+   * Fixes the ids of the operators already in {@code env} (the pipelines) to those they get without maintenance.
+   * Flink derives an unnamed operator's id from its position in the graph, and every monitor source added here
+   * moves the SQL operators' positions: without this, switching a table's maintenance on or off changed the Kafka
+   * sources', writers' and Iceberg committers' ids, and no savepoint restored (MaintenanceITCase). Each gets a uid
+   * made of that id, so its state is filed under a name no maintenance setting moves, and the id itself as the
+   * uid hash, so savepoints taken before maintenance existed restore too.
+   */
+  static void pinOperatorIds(StreamExecutionEnvironment env) {
+    Map<Integer, byte[]> hashes = new StreamGraphHasherV2().traverseStreamGraphAndGenerateHashes(
+        env.getStreamGraph(false));
+    Set<Transformation<?>> all = new LinkedHashSet<>();
+    env.getTransformations().forEach(t -> all.addAll(t.getTransitivePredecessors()));
+    for (Transformation<?> t : all) {
+      byte[] hash = hashes.get(t.getId());
+      if (hash != null && t.getUid() == null && t.getUserProvidedNodeHash() == null) {
+        String id = StringUtils.byteToHexString(hash);
+        t.setUid("pipeline-" + id);
+        t.setUidHash(id);
+      }
+    }
+  }
+
+  private static <T extends MaintenanceTaskBuilder<T>> T schedule(T task, MaintenanceDef.Schedule s) {
+    s.everyCommits().ifPresent(task::scheduleOnCommitCount);
+    s.every().ifPresent(task::scheduleOnInterval);
+    return task;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static String text(Duration d) {
+    return TimeUtils.formatWithHighestUnit(d);
+  }
+}
