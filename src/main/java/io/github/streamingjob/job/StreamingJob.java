@@ -69,7 +69,9 @@ public final class StreamingJob {
         System.out.println(secrets.redact(job.planner.describe(p)));
       }
       for (SinkDef table : JobPlanner.tables(job.pipelines)) {
-        System.out.print(TableMaintenancePlan.describe(table, job.settings.catalog.type()));
+        System.out.print(job.settings.kafka.bounded()
+            ? "-- maintenance of " + table.tableName() + ": off (a bounded run ends with its input)\n"
+            : TableMaintenancePlan.describe(table, job.settings.catalog.type()));
       }
       job.planner.explainAgainstStandInSinks(job.pipelines);
       job.settings.checkRequiredClasses();
@@ -130,7 +132,9 @@ public final class StreamingJob {
             .collect(Collectors.joining(", ")));
     // The INSERTs and the tables' maintenance become one stream graph, submitted as one job.
     job.planner.addInserts(job.tableEnv.createStatementSet(), job.pipelines).attachAsDataStream();
-    List<SinkDef> maintained = TableMaintenancePlan.maintained(tables, catalog.type());
+    // A bounded run ends with its input; maintenance's monitor sources never would.
+    List<SinkDef> maintained = job.settings.kafka.bounded() ? List.of()
+        : TableMaintenancePlan.maintained(tables, catalog.type());
     if (!maintained.isEmpty()) {
       TableMaintenancePlan.appendTo(env, IcebergCatalogs.loader(catalog), catalog.namespace(), maintained);
       LOG.info("Table maintenance in this job for: {}",

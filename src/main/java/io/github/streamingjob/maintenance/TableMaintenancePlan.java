@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.Locale;
 import java.util.stream.Collectors;
 import org.apache.flink.api.dag.Transformation;
-import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraphHasherV2;
 import org.apache.flink.util.StringUtils;
@@ -52,7 +51,7 @@ public final class TableMaintenancePlan {
         + (m.enabled().isPresent() ? "sink.maintenance.enabled" : "the default on " + catalogName)
         + "); the table is checked every " + text(m.checkEvery()) + ", one task at a time\n");
     m.rewrite().ifPresent(r -> s.append("--   rewrite data files ").append(r).append(": into files of ")
-        .append(new MemorySize(m.targetFileSizeBytes()).toHumanReadableString()).append(", a partition once it has ")
+        .append(size(m.targetFileSizeBytes())).append(", a partition once it has ")
         .append(m.minInputFiles()).append(" smaller files")
         .append(table.primaryKey().isEmpty() ? "" : ", a data file once " + m.deleteFileThreshold()
             + " delete files apply to it (deletes applied)")
@@ -180,6 +179,12 @@ public final class TableMaintenancePlan {
 
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /** As the YAML would write it. */
+  private static String size(long bytes) {
+    return bytes % (1L << 30) == 0 ? (bytes >> 30) + " gb" : bytes % (1L << 20) == 0 ? (bytes >> 20) + " mb"
+        : bytes + " bytes";
   }
 
   private static String text(Duration d) {

@@ -1,0 +1,114 @@
+package io.github.streamingjob.maintenance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.config.ColumnDef;
+import io.github.streamingjob.config.MaintenanceDef;
+import io.github.streamingjob.config.SinkDef;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobgraph.JobVertex;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.types.logical.BigIntType;
+import org.junit.jupiter.api.Test;
+
+class TableMaintenancePlanTest {
+  static SinkDef table(MaintenanceDef m, List<String> primaryKey) {
+    return new SinkDef("events", List.of(ColumnDef.physical("id", new BigIntType())), List.of(), primaryKey, Map.of(),
+        m);
+  }
+
+  static MaintenanceDef enabled(Boolean on) {
+    MaintenanceDef d = MaintenanceDef.DEFAULT;
+    return new MaintenanceDef(on, d.checkEvery(), d.rewrite().orElseThrow(), d.targetFileSizeBytes(),
+        d.minInputFiles(), d.deleteFileThreshold(), d.expire().orElseThrow(), d.expireOlderThan(), d.retainLast(),
+        d.orphans().orElseThrow(), d.orphansOlderThan());
+  }
+
+  @Test
+  void onByDefaultExceptOnS3TablesWhichMaintainsItsTablesItself() {
+    SinkDef byDefault = table(MaintenanceDef.DEFAULT, List.of());
+    for (CatalogSettings.Type type : List.of(CatalogSettings.Type.HADOOP, CatalogSettings.Type.GLUE,
+        CatalogSettings.Type.REST)) {
+      assertThat(TableMaintenancePlan.enabled(byDefault, type)).as(type.name()).isTrue();
+    }
+    assertThat(TableMaintenancePlan.enabled(byDefault, CatalogSettings.Type.S3TABLES)).isFalse();
+    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.S3TABLES))
+        .isEqualTo("-- maintenance of events: off (the default on s3tables: the catalog maintains its tables itself)\n");
+    // What the YAML says wins, both ways.
+    assertThat(TableMaintenancePlan.enabled(table(enabled(true), List.of()), CatalogSettings.Type.S3TABLES)).isTrue();
+    assertThat(TableMaintenancePlan.enabled(table(enabled(false), List.of()), CatalogSettings.Type.HADOOP)).isFalse();
+    assertThat(TableMaintenancePlan.maintained(List.of(table(enabled(false), List.of()), byDefault),
+        CatalogSettings.Type.HADOOP)).containsExactly(byDefault);
+  }
+
+  @Test
+  void validatePrintsEachTasksScheduleAndLimits() {
+    String plan = TableMaintenancePlan.describe(table(MaintenanceDef.DEFAULT, List.of("id")),
+        CatalogSettings.Type.GLUE);
+    assertThat(plan).startsWith("-- maintenance of events: on, inside this job (the default on glue); the table is "
+            + "checked every 1 min, one task at a time\n")
+        .contains("--   rewrite data files every 10 commits: into files of 128 mb, a partition once it has 5 smaller "
+            + "files, a data file once 10 delete files apply to it (deletes applied)\n")
+        .contains("--   expire snapshots every 15 min: those older than 1 h, keeping the last 10\n");
+    assertThat(plan).contains(TableMaintenancePlan.orphanCleanupAvailable()
+        ? "--   delete orphan files every 1 d: unreferenced files older than 3 d\n"
+        : "--   delete orphan files: not in this build (Iceberg 1.10");
+  }
+
+  @Test
+  void orphanCleanupOnlyWhereIcebergListsTheCurrentMetadata() {
+    String version = org.apache.iceberg.IcebergBuild.version();
+    assertThat(TableMaintenancePlan.orphanCleanupAvailable()).as(version).isEqualTo(!version.startsWith("1.10."));
+  }
+
+  /**
+   * State is filed under an operator's id. The pipeline's ids must not move when maintenance (more sources) is
+   * added: savepoints from before restore (user-defined id = the old id) and so do savepoints taken with another
+   * maintenance setting (generated id = the hash of a uid no maintenance setting changes).
+   */
+  @Test
+  void pinnedIdsDoNotMoveWhenMoreSourcesAreAdded() {
+    OperatorID without = pipelineId(build(0, false), false);
+    assertThat(pipelineId(build(1, false), false)).as("the problem: an extra source moves the pipeline's id")
+        .isNotEqualTo(without);
+    assertThat(pipelineId(build(1, true), true)).as("savepoints from before maintenance restore").isEqualTo(without);
+    assertThat(pipelineId(build(1, true), false)).as("checkpoints taken with one maintained table restore with three")
+        .isEqualTo(pipelineId(build(3, true), false));
+  }
+
+  private static StreamExecutionEnvironment build(int extraSources, boolean pin) {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(2);
+    env.fromSource(new NumberSequenceSource(0, 10), WatermarkStrategy.noWatermarks(), "numbers")
+        .rebalance().map(x -> x + 1).name("pipeline")
+        .sinkTo(new DiscardingSink<>()).name("sink");
+    if (pin) {
+      TableMaintenancePlan.pinOperatorIds(env);
+    }
+    for (int i = 0; i < extraSources; i++) {
+      env.fromSource(new NumberSequenceSource(0, 10), WatermarkStrategy.noWatermarks(), "monitor-" + i).uid("m" + i)
+          .sinkTo(new DiscardingSink<>()).uid("s" + i);
+    }
+    return env;
+  }
+
+  /** The id restore looks the pipeline operator's state up by: user-defined if asked, else generated. */
+  private static OperatorID pipelineId(StreamExecutionEnvironment env, boolean userDefined) {
+    JobGraph graph = env.getStreamGraph().getJobGraph();
+    for (JobVertex v : graph.getVertices()) {
+      if (v.getName().startsWith("pipeline")) {
+        var head = v.getOperatorIDs().get(v.getOperatorIDs().size() - 1);
+        return userDefined ? head.getUserDefinedOperatorID().orElseThrow() : head.getGeneratedOperatorID();
+      }
+    }
+    throw new AssertionError("no pipeline vertex in " + graph.getVertices());
+  }
+}
