@@ -285,4 +285,44 @@ class ConfigLoaderTest {
         "write.target-file-size-bytes", "fail-on-missing-field"))
         .allSatisfy(k -> assertThat(ConfigLoader.namesClasses(k)).as(k).isFalse());
   }
+
+  @Test
+  void maintenanceKeepsDefaultsForWhatItLeavesOutAndAnchorsShareIt() {
+    String topics = topicsWith("      table_name: \"bid_events_raw\"\n", "      table_name: \"bid_events_raw\"\n"
+        + "      maintenance: &quick\n"
+        + "        check_every: \"10 s\"\n"
+        + "        rewrite_data_files: {every_commits: 3, every: \"30 min\", target_file_size: \"64 mb\"}\n"
+        + "        expire_snapshots: {older_than: \"6 h\"}\n"
+        + "        delete_orphan_files: {enabled: false}\n");
+    topics = topics.replaceFirst("      table_name: \"user_events_processed\"\n",
+        "      table_name: \"user_events_processed\"\n      maintenance: *quick\n");
+    JobConfig config = ConfigLoader.parse(topics, TRANSFORMATIONS);
+    MaintenanceDef bids = config.topics().stream().filter(t -> t.name().equals("bid-events")).findFirst().orElseThrow()
+        .sink().maintenance();
+    assertThat(bids.enabled()).isEmpty();
+    assertThat(bids.checkEvery()).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(bids.rewrite()).contains(new MaintenanceDef.Schedule(3, java.time.Duration.ofMinutes(30)));
+    assertThat(bids.targetFileSizeBytes()).isEqualTo(64L << 20);
+    assertThat(bids.minInputFiles()).isEqualTo(MaintenanceDef.DEFAULT.minInputFiles());
+    assertThat(bids.expire()).isEqualTo(MaintenanceDef.DEFAULT.expire());
+    assertThat(bids.expireOlderThan()).isEqualTo(java.time.Duration.ofHours(6));
+    assertThat(bids.retainLast()).isEqualTo(MaintenanceDef.DEFAULT.retainLast());
+    assertThat(bids.orphans()).isEmpty();
+    assertThat(config.topics().stream().filter(t -> t.name().equals("user-activity")).findFirst().orElseThrow()
+        .sink().maintenance()).isEqualTo(bids);
+    assertThat(config.topics().stream().filter(t -> t.name().equals("order-events")).findFirst().orElseThrow()
+        .sink().maintenance()).isEqualTo(MaintenanceDef.DEFAULT);
+  }
+
+  @Test
+  void maintenanceRefusesWhatItCannotRun() {
+    assertThat(problems(topicsWith("      table_name: \"bid_events_raw\"\n", "      table_name: \"bid_events_raw\"\n"
+        + "      maintenance: {enabled: \"yes\", check_every: \"500 ms\", expire_snapshots: [1]}\n"), TRANSFORMATIONS))
+        .containsExactly(
+            "topics.yaml: topic 'bid-events': key 'sink.maintenance.enabled': expected true or false, got 'yes'",
+            "topics.yaml: topic 'bid-events': key 'sink.maintenance.check_every': must be at least 1 s (Iceberg's "
+                + "monitor polls the table at most once a second)",
+            "topics.yaml: topic 'bid-events': key 'sink.maintenance.expire_snapshots': expected a mapping with keys "
+                + "[enabled, every_commits, every, older_than, retain_last], got a list (remove the dash prefix '-'?)");
+  }
 }

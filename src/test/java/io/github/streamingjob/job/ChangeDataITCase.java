@@ -161,7 +161,11 @@ class ChangeDataITCase {
       assertThat(cluster.getExecutionGraph(job.getJobID()).get().getCheckpointStatsSnapshot().getLatestRestoredCheckpoint())
           .as("restored from a checkpoint").isNotNull();
 
-      // Stop with a savepoint; changes meanwhile; the job resumes from the savepoint.
+      // Stop with a savepoint; changes meanwhile; the job resumes from the savepoint. A savepoint needs every task
+      // running: the restart may still be deploying some (the tables' maintenance) after the rows are in.
+      JobClient restarted = job;
+      assertThat(io.github.streamingjob.testing.Await.toleratingErrors(Duration.ofSeconds(120), Duration.ofMillis(100),
+          () -> allRunning(cluster, restarted))).as("every task running again").isTrue();
       String savepoint = job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
           SavepointFormatType.CANONICAL).get();
       db.changes(kafka, 2_000);
@@ -191,5 +195,19 @@ class ChangeDataITCase {
     CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", props.toString());
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of()),
         JobSources.fromArgs(cli));
+  }
+
+  static boolean allRunning(MiniCluster cluster, JobClient job) {
+    try {
+      for (org.apache.flink.runtime.executiongraph.AccessExecutionVertex v
+          : cluster.getExecutionGraph(job.getJobID()).get().getAllExecutionVertices()) {
+        if (v.getExecutionState() != org.apache.flink.runtime.execution.ExecutionState.RUNNING) {
+          return false;
+        }
+      }
+      return true;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
