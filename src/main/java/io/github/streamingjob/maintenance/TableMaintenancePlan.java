@@ -99,8 +99,11 @@ public final class TableMaintenancePlan {
     pinOperatorIds(env);
     for (SinkDef table : tables) {
       MaintenanceDef m = table.maintenance();
-      // The uids keep the maintenance state (last runs, commits counted) across savepoints.
-      String uidSuffix = "-maintenance-" + table.tableName();
+      // The uids keep the maintenance state (last runs, commits counted) across savepoints. Iceberg's trigger
+      // manager keeps it with Kryo, which Flink 2 cannot read from Flink 1 (Kryo 2 to 5): the Flink 2 build files
+      // it under uids of its own, so a 1.20 savepoint restores there with allowNonRestoredState, the pipelines'
+      // state included, and maintenance starts afresh (SavepointUpgradeITCase).
+      String uidSuffix = "-maintenance-" + (flinkMajor() >= 2 ? "flink2-" : "") + table.tableName();
       TableMaintenance.Builder b = TableMaintenance.forTable(env,
               TableLoader.fromCatalog(catalog, TableIdentifier.of(namespace, table.tableName())),
               new JobLocalLockFactory(namespace + "." + table.tableName()))
@@ -175,6 +178,15 @@ public final class TableMaintenancePlan {
     s.everyCommits().ifPresent(task::scheduleOnCommitCount);
     s.every().ifPresent(task::scheduleOnInterval);
     return task;
+  }
+
+  static int flinkMajor() {
+    String version = org.apache.flink.runtime.util.EnvironmentInformation.getVersion();
+    try {
+      return Integer.parseInt(version.substring(0, version.indexOf('.')));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("cannot tell the Flink version from '" + version + "'", e);
+    }
   }
 
   private static Duration min(Duration a, Duration b) {
