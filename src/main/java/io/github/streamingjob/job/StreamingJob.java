@@ -132,6 +132,7 @@ public final class StreamingJob {
             .collect(Collectors.joining(", ")));
     // The INSERTs and the tables' maintenance become one stream graph, submitted as one job.
     job.planner.addInserts(job.tableEnv.createStatementSet(), job.pipelines).attachAsDataStream();
+    TableMaintenancePlan.pinOperatorIds(env); // savepoints survive any sink.maintenance change
     // A bounded run ends with its input; maintenance's monitor sources never would.
     List<SinkDef> maintained = job.settings.kafka.bounded() ? List.of()
         : TableMaintenancePlan.maintained(tables, catalog.type());

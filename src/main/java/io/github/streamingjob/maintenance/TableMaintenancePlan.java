@@ -93,10 +93,12 @@ public final class TableMaintenancePlan {
         .collect(Collectors.toList());
   }
 
-  /** Adds each table's maintenance to {@code env}; the tables must exist (Iceberg reads them while building). */
+  /**
+   * Adds each table's maintenance to {@code env}; the tables must exist (Iceberg reads them while building). Call
+   * {@link #pinOperatorIds} first.
+   */
   public static void appendTo(StreamExecutionEnvironment env, CatalogLoader catalog, String namespace,
       List<SinkDef> tables) {
-    pinOperatorIds(env);
     for (SinkDef table : tables) {
       MaintenanceDef m = table.maintenance();
       // The uids keep the maintenance state (last runs, commits counted) across savepoints. Iceberg's trigger
@@ -109,7 +111,7 @@ public final class TableMaintenancePlan {
               new JobLocalLockFactory(namespace + "." + table.tableName()))
           .uidSuffix(uidSuffix)
           // One instance per operator: a table's tasks run one at a time anyway, and the ingest keeps the other
-          // slots' threads; at the job's parallelism six tables' maintenance took 100 MB of network buffers.
+          // slots' threads; at the job's parallelism it also needed more network buffers.
           .parallelism(1)
           .rateLimit(m.checkEvery())
           .lockCheckDelay(min(m.checkEvery(), Duration.ofSeconds(30)));
@@ -138,7 +140,9 @@ public final class TableMaintenancePlan {
    * whatever they are chained with) is placed in one slot.
    */
   private static void coLocateLockHolders(StreamExecutionEnvironment env, String uidSuffix) {
-    List<Transformation<?>> single = env.getTransformations().stream()
+    // Sources are not in the environment's list, only reachable from it; the monitor source heads the trigger
+    // manager's chain, and Flink reads the co-location of a chain from its head.
+    List<Transformation<?>> single = allTransformations(env).stream()
         .filter(t -> t.getUid() != null && t.getUid().endsWith(uidSuffix) && t.getParallelism() == 1)
         .collect(Collectors.toList());
     boolean triggerManager = single.stream().anyMatch(t -> t.getUid().startsWith("Trigger manager"));
@@ -157,14 +161,13 @@ public final class TableMaintenancePlan {
    * moves the SQL operators' positions: without this, switching a table's maintenance on or off changed the Kafka
    * sources', writers' and Iceberg committers' ids, and no savepoint restored (MaintenanceITCase). Each gets a uid
    * made of that id, so its state is filed under a name no maintenance setting moves, and the id itself as the
-   * uid hash, so savepoints taken before maintenance existed restore too.
+   * uid hash, so savepoints taken before maintenance existed restore too. Done whether or not any table is
+   * maintained, so that turning maintenance off for every table changes no id either.
    */
-  static void pinOperatorIds(StreamExecutionEnvironment env) {
+  public static void pinOperatorIds(StreamExecutionEnvironment env) {
     Map<Integer, byte[]> hashes = new StreamGraphHasherV2().traverseStreamGraphAndGenerateHashes(
         env.getStreamGraph(false));
-    Set<Transformation<?>> all = new LinkedHashSet<>();
-    env.getTransformations().forEach(t -> all.addAll(t.getTransitivePredecessors()));
-    for (Transformation<?> t : all) {
+    for (Transformation<?> t : allTransformations(env)) {
       byte[] hash = hashes.get(t.getId());
       if (hash != null && t.getUid() == null && t.getUserProvidedNodeHash() == null) {
         String id = StringUtils.byteToHexString(hash);
@@ -172,6 +175,12 @@ public final class TableMaintenancePlan {
         t.setUidHash(id);
       }
     }
+  }
+
+  private static Set<Transformation<?>> allTransformations(StreamExecutionEnvironment env) {
+    Set<Transformation<?>> all = new LinkedHashSet<>();
+    env.getTransformations().forEach(t -> all.addAll(t.getTransitivePredecessors()));
+    return all;
   }
 
   private static <T extends MaintenanceTaskBuilder<T>> T schedule(T task, MaintenanceDef.Schedule s) {

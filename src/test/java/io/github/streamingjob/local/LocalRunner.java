@@ -139,8 +139,8 @@ public final class LocalRunner {
 
     Configuration flinkConf = new Configuration();
     flinkConf.set(RestOptions.BIND_PORT, "8081-8099");
-    // Six tables' maintenance adds ~100 tasks; a MiniCluster's default 64 MB of network buffers is too few for them
-    // all (a Managed Flink TaskManager has several times that).
+    // With six tables' maintenance tasks the job asked for 102 MB of network buffers, more than a MiniCluster's
+    // default 64 MB (a Managed Flink TaskManager has several times that).
     flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.ofMebiBytes(192));
     flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(192));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);

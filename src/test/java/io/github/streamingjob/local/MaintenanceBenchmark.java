@@ -65,13 +65,12 @@ public final class MaintenanceBenchmark {
         + "%s, parallelism %d, %d cores%n", rate, TABLES, minutes, SustainedBenchmark.INTERVAL, parallelism,
         Runtime.getRuntime().availableProcessors());
     Map<String, Run> runs = new LinkedHashMap<>();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      SustainedBenchmark.TOPICS.forEach(t -> kafka.createTopic(t, 4));
+    try {
       if (warmupMinutes > 0) {
-        stream(kafka, cluster, work, "warmup", false, rate, parallelism, warmupMinutes); // JIT; not reported
+        stream(cluster, work, "warmup", false, rate, parallelism, warmupMinutes); // JIT; not reported
       }
-      runs.put("without", stream(kafka, cluster, work, "without", false, rate, parallelism, minutes));
-      runs.put("with", stream(kafka, cluster, work, "with", true, rate, parallelism, minutes));
+      runs.put("without", stream(cluster, work, "without", false, rate, parallelism, minutes));
+      runs.put("with", stream(cluster, work, "with", true, rate, parallelism, minutes));
     } finally {
       cluster.close();
     }
@@ -111,6 +110,15 @@ public final class MaintenanceBenchmark {
     int snapshots;
     long metadataBytes;
     double scanMillis;
+  }
+
+  /** One run on a broker of its own, so that each run reads only what was produced during it. */
+  private static Run stream(MiniCluster cluster, Path work, String name, boolean maintenance, int rate,
+      int parallelism, double minutes) throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      SustainedBenchmark.TOPICS.forEach(t -> kafka.createTopic(t, 4));
+      return stream(kafka, cluster, work, name, maintenance, rate, parallelism, minutes);
+    }
   }
 
   private static Run stream(EmbeddedKafka kafka, MiniCluster cluster, Path work, String name, boolean maintenance,

@@ -82,6 +82,40 @@ class TableMaintenancePlanTest {
     assertThat(pipelineId(build(1, true), true)).as("savepoints from before maintenance restore").isEqualTo(without);
     assertThat(pipelineId(build(1, true), false)).as("checkpoints taken with one maintained table restore with three")
         .isEqualTo(pipelineId(build(3, true), false));
+    assertThat(pipelineId(build(0, true), false)).as("and with none").isEqualTo(pipelineId(build(3, true), false));
+  }
+
+  /**
+   * The lock lives in one JVM, so the vertices that take it (the trigger manager's) and release it (the lock
+   * remover's) must be in one co-location group; Flink reads it from each chain's head. One slot sharing group,
+   * so maintenance needs no slot of its own.
+   */
+  @Test
+  void theLockTakerAndReleaserShareASlot(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    org.apache.iceberg.hadoop.HadoopCatalog catalog = new org.apache.iceberg.hadoop.HadoopCatalog(
+        new org.apache.hadoop.conf.Configuration(), dir.toUri().toString());
+    catalog.createTable(org.apache.iceberg.catalog.TableIdentifier.of("ns", "events"), new org.apache.iceberg.Schema(
+        org.apache.iceberg.types.Types.NestedField.required(1, "id", org.apache.iceberg.types.Types.LongType.get())));
+    StreamExecutionEnvironment env = build(0, true);
+    TableMaintenancePlan.appendTo(env, org.apache.iceberg.flink.CatalogLoader.hadoop("c",
+        new org.apache.hadoop.conf.Configuration(), Map.of("warehouse", dir.toUri().toString())), "ns",
+        List.of(table(MaintenanceDef.DEFAULT, List.of())));
+    JobGraph graph = env.getStreamGraph().getJobGraph();
+    JobVertex taker = vertex(graph, "Trigger manager");
+    JobVertex releaser = vertex(graph, "Lock remover");
+    assertThat(taker).isNotSameAs(releaser);
+    assertThat(taker.getCoLocationGroup()).as("trigger manager's vertex co-located").isNotNull()
+        .isSameAs(releaser.getCoLocationGroup());
+    assertThat(taker.getSlotSharingGroup()).isSameAs(vertex(graph, "pipeline").getSlotSharingGroup());
+  }
+
+  private static JobVertex vertex(JobGraph graph, String nameContains) {
+    for (JobVertex v : graph.getVertices()) {
+      if (v.getName().contains(nameContains)) {
+        return v;
+      }
+    }
+    throw new AssertionError("no vertex named like '" + nameContains + "' in " + graph.getVertices());
   }
 
   private static StreamExecutionEnvironment build(int extraSources, boolean pin) {
