@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.KillableMiniCluster;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
@@ -127,14 +127,8 @@ class ChangeDataITCase {
 
   @Test
   void theTableEndsAsTheSourceTableThroughAFailureAndASavepoint() throws Exception {
-    Configuration clusterConf = new Configuration();
-    clusterConf.setString("rest.bind-port", "0");
-    clusterConf.setString("restart-strategy.type", "fixed-delay");
-    clusterConf.setString("restart-strategy.fixed-delay.attempts", "20");
-    clusterConf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-    MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(clusterConf)
-        .setNumTaskManagers(2).setNumSlotsPerTaskManager(2).build());
-    cluster.start();
+    KillableMiniCluster flink = KillableMiniCluster.start();
+    MiniCluster cluster = flink.cluster();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopic(TOPIC, 3);
       Database db = new Database();
@@ -152,10 +146,7 @@ class ChangeDataITCase {
       Thread producer = new Thread(() -> db.changes(kafka, 3_000));
       producer.start();
       Thread.sleep(300);
-      cluster.terminateTaskManager(0).get();
-      cluster.terminateTaskManager(1).get();
-      cluster.startTaskManager();
-      cluster.startTaskManager();
+      flink.killAllTaskManagers();
       producer.join();
       awaitState(catalog, db.expected());
       assertThat(cluster.getExecutionGraph(job.getJobID()).get().getCheckpointStatsSnapshot().getLatestRestoredCheckpoint())
@@ -165,7 +156,7 @@ class ChangeDataITCase {
       // running: the restart may still be deploying some (the tables' maintenance) after the rows are in.
       JobClient restarted = job;
       assertThat(io.github.streamingjob.testing.Await.toleratingErrors(Duration.ofSeconds(120), Duration.ofMillis(100),
-          () -> allRunning(cluster, restarted))).as("every task running again").isTrue();
+          () -> flink.allRunning(restarted))).as("every task running again").isTrue();
       String savepoint = job.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(),
           SavepointFormatType.CANONICAL).get();
       db.changes(kafka, 2_000);
@@ -183,7 +174,7 @@ class ChangeDataITCase {
         job.cancel().get();
       }
     } finally {
-      cluster.close();
+      flink.close();
     }
   }
 
@@ -197,17 +188,4 @@ class ChangeDataITCase {
         JobSources.fromArgs(cli));
   }
 
-  static boolean allRunning(MiniCluster cluster, JobClient job) {
-    try {
-      for (org.apache.flink.runtime.executiongraph.AccessExecutionVertex v
-          : cluster.getExecutionGraph(job.getJobID()).get().getAllExecutionVertices()) {
-        if (v.getExecutionState() != org.apache.flink.runtime.execution.ExecutionState.RUNNING) {
-          return false;
-        }
-      }
-      return true;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

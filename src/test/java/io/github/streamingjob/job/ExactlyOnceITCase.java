@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.KillableMiniCluster;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -37,21 +37,15 @@ class ExactlyOnceITCase {
   static final long T0 = 1_704_067_200_000L;
   static final Duration TIMEOUT = Duration.ofSeconds(180);
 
+  static KillableMiniCluster flink;
   static MiniCluster cluster;
-  static int taskManagers = 2;
   static EmbeddedKafka kafka;
   @TempDir static Path dir;
 
   @BeforeAll
   static void start() throws Exception {
-    Configuration conf = new Configuration();
-    conf.setString("rest.bind-port", "0"); // a local run or another build may hold 8081
-    conf.setString("restart-strategy.type", "fixed-delay");
-    conf.setString("restart-strategy.fixed-delay.attempts", "20");
-    conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-    cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-        .setNumTaskManagers(2).setNumSlotsPerTaskManager(2).build());
-    cluster.start();
+    flink = KillableMiniCluster.start();
+    cluster = flink.cluster();
     kafka = EmbeddedKafka.start();
   }
 
@@ -60,8 +54,8 @@ class ExactlyOnceITCase {
     if (kafka != null) {
       kafka.close();
     }
-    if (cluster != null) {
-      cluster.close();
+    if (flink != null) {
+      flink.close();
     }
   }
 
@@ -77,6 +71,35 @@ class ExactlyOnceITCase {
     CliArgs cli = CliArgs.parse("--config-dir", configDir, "--properties", props.toString());
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of()),
         JobSources.fromArgs(cli));
+  }
+
+  /**
+   * topics.yaml with one entry, {@code order-status}: order events from {@code topic} upserted by order id into
+   * the table {@code order_status}; {@code sinkExtra} is YAML added under its {@code sink:}.
+   */
+  static String orderStatusTopics(String topic, String group, String sinkExtra) {
+    return "topics:\n"
+        + "  order-status:\n"
+        + "    topic: \"" + topic + "\"\n"
+        + "    kafka_group_id: \"" + group + "\"\n"
+        + "    source_schema:\n"
+        + "      - {name: \"order_id\", type: \"STRING\"}\n"
+        + "      - {name: \"user_id\", type: \"BIGINT\"}\n"
+        + "      - {name: \"amount\", type: \"DOUBLE\"}\n"
+        + "      - {name: \"status\", type: \"STRING\"}\n"
+        + "      - {name: \"timestamp_ms\", type: \"BIGINT\"}\n"
+        + "    sink:\n"
+        + "      table_name: \"order_status\"\n"
+        + "      primary_key: [\"order_id\"]\n"
+        + "      schema:\n"
+        + "        - {name: \"order_id\", type: \"STRING\"}\n"
+        + "        - {name: \"user_id\", type: \"BIGINT\"}\n"
+        + "        - {name: \"amount\", type: \"DOUBLE\"}\n"
+        + "        - {name: \"status\", type: \"STRING\"}\n"
+        + "        - {name: \"order_time\", type: \"TIMESTAMP(3)\"}\n"
+        + "        - {name: \"ingestion_time\", type: \"TIMESTAMP(3)\"}\n"
+        + sinkExtra
+        + "    transformation: \"order_events_enriched\"\n";
   }
 
   private static HadoopCatalog catalog(String name) {
@@ -104,25 +127,7 @@ class ExactlyOnceITCase {
     }
   }
 
-  /** Every TaskManager dies (so this job's tasks do) and as many fresh ones join. */
-  private static void killAllTaskManagers() throws Exception {
-    // MiniCluster indexes TaskManagers by start order and never reuses an index.
-    cluster.terminateTaskManager(taskManagers - 2).get();
-    cluster.terminateTaskManager(taskManagers - 1).get();
-    cluster.startTaskManager();
-    cluster.startTaskManager();
-    taskManagers += 2;
-  }
 
-  /** The highest execution attempt of any task: 0 until the job has restarted. */
-  private static int maxAttempt(JobClient client) throws Exception {
-    int max = 0;
-    for (org.apache.flink.runtime.executiongraph.AccessExecutionVertex v
-        : cluster.getExecutionGraph(client.getJobID()).get().getAllExecutionVertices()) {
-      max = Math.max(max, v.getCurrentExecutionAttempt().getAttemptNumber());
-    }
-    return max;
-  }
 
   private static void awaitSnapshot(HadoopCatalog catalog, TableIdentifier id) throws InterruptedException {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -159,7 +164,7 @@ class ExactlyOnceITCase {
       awaitSnapshot(catalog, id);
       // Data committed, more in flight: now a TaskManager dies and a fresh one joins.
       sendSpread("bid-events", events.subList(n / 2, n), 3);
-      killAllTaskManagers();
+      flink.killAllTaskManagers();
       IcebergTables.awaitRows(catalog, id, r -> r.size() >= n, TIMEOUT);
       // A later commit: a duplicate committed late (a replayed checkpoint) would show up by then.
       sendSpread("bid-events", bids("later", 0, 300), 3);
@@ -167,7 +172,7 @@ class ExactlyOnceITCase {
           .filter(x -> ((String) x.getField("bid_id")).startsWith("later")).count() >= 300, TIMEOUT);
       assertEachIdOnce(rows, n + 300, List.of("k", "later"));
       assertThat(client.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
-      assertThat(maxAttempt(client)).as("the job restarted from its checkpoint").isGreaterThanOrEqualTo(1);
+      assertThat(flink.maxAttempt(client)).as("the job restarted from its checkpoint").isGreaterThanOrEqualTo(1);
     } finally {
       client.cancel().get();
     }
@@ -207,27 +212,7 @@ class ExactlyOnceITCase {
   void upsertTableKeepsOneRowPerKeyWithTheLatestValueAcrossAFailure() throws Exception {
     kafka.createTopic("order-updates", 2);
     Path config = Files.createDirectories(dir.resolve("upsert-config"));
-    Files.writeString(config.resolve("topics.yaml"), "topics:\n"
-        + "  order-status:\n"
-        + "    topic: \"order-updates\"\n"
-        + "    kafka_group_id: \"upsert-test\"\n"
-        + "    source_schema:\n"
-        + "      - {name: \"order_id\", type: \"STRING\"}\n"
-        + "      - {name: \"user_id\", type: \"BIGINT\"}\n"
-        + "      - {name: \"amount\", type: \"DOUBLE\"}\n"
-        + "      - {name: \"status\", type: \"STRING\"}\n"
-        + "      - {name: \"timestamp_ms\", type: \"BIGINT\"}\n"
-        + "    sink:\n"
-        + "      table_name: \"order_status\"\n"
-        + "      primary_key: [\"order_id\"]\n"
-        + "      schema:\n"
-        + "        - {name: \"order_id\", type: \"STRING\"}\n"
-        + "        - {name: \"user_id\", type: \"BIGINT\"}\n"
-        + "        - {name: \"amount\", type: \"DOUBLE\"}\n"
-        + "        - {name: \"status\", type: \"STRING\"}\n"
-        + "        - {name: \"order_time\", type: \"TIMESTAMP(3)\"}\n"
-        + "        - {name: \"ingestion_time\", type: \"TIMESTAMP(3)\"}\n"
-        + "    transformation: \"order_events_enriched\"\n");
+    Files.writeString(config.resolve("topics.yaml"), orderStatusTopics("order-updates", "upsert-test", ""));
     Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
     int keys = 200;
     int updates = 20;
@@ -250,13 +235,13 @@ class ExactlyOnceITCase {
       HadoopCatalog catalog = catalog("upsert");
       TableIdentifier id = TableIdentifier.of("eo", "order_status");
       awaitSnapshot(catalog, id);
-      killAllTaskManagers();
+      flink.killAllTaskManagers();
       for (int v = updates / 2; v < updates; v++) {
         sendSpread("order-updates", versions.get(v), 2);
       }
       IcebergTables.awaitRows(catalog, id, r -> r.stream().filter(x -> ((Double) x.getField("amount")) == updates)
           .count() >= keys, TIMEOUT);
-      assertThat(maxAttempt(client)).as("the job failed and restarted").isGreaterThanOrEqualTo(1);
+      assertThat(flink.maxAttempt(client)).as("the job failed and restarted").isGreaterThanOrEqualTo(1);
       // Restored from the checkpoint: a restart from scratch would also end with the latest values.
       assertThat(cluster.getExecutionGraph(client.getJobID()).get().getCheckpointStatsSnapshot()
           .getLatestRestoredCheckpoint()).as("restored from a checkpoint").isNotNull();

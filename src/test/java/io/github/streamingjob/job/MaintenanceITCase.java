@@ -6,6 +6,7 @@ import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.maintenance.TableMaintenancePlan;
 import io.github.streamingjob.testing.Await;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.KillableMiniCluster;
 import io.github.streamingjob.testing.PropertiesFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +29,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileScanTask;
@@ -54,21 +54,15 @@ class MaintenanceITCase {
   static final int DAYS = 30;
   static final Duration TIMEOUT = Duration.ofSeconds(180);
 
+  static KillableMiniCluster flink;
   static MiniCluster cluster;
-  static int taskManagers = 2;
   static EmbeddedKafka kafka;
   @TempDir static Path dir;
 
   @BeforeAll
   static void start() throws Exception {
-    Configuration conf = new Configuration();
-    conf.setString("rest.bind-port", "0");
-    conf.setString("restart-strategy.type", "fixed-delay");
-    conf.setString("restart-strategy.fixed-delay.attempts", "20");
-    conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-    cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-        .setNumTaskManagers(2).setNumSlotsPerTaskManager(2).build());
-    cluster.start();
+    flink = KillableMiniCluster.start();
+    cluster = flink.cluster();
     kafka = EmbeddedKafka.start();
   }
 
@@ -77,8 +71,8 @@ class MaintenanceITCase {
     if (kafka != null) {
       kafka.close();
     }
-    if (cluster != null) {
-      cluster.close();
+    if (flink != null) {
+      flink.close();
     }
   }
 
@@ -124,7 +118,7 @@ class MaintenanceITCase {
         Thread.sleep(2);
       }
       assertThat(firstOutput).as("the rewrite wrote a file").isNotNull();
-      killAllTaskManagers();
+      flink.killAllTaskManagers();
       table.refresh();
       // The TaskManagers' shutdown may let the committer commit the groups rewritten so far; what matters is that
       // the rewrite was cut short: partitions still uncompacted, the killed attempt's output left uncommitted.
@@ -148,7 +142,7 @@ class MaintenanceITCase {
       })).as("compacted to one file per partition; last saw %s", dataFilesPerPartition(table)).isTrue();
       assertThat(dataFilesPerPartition(table)).hasSize(DAYS);
       assertThat(sortedRows(IcebergTables.rows(catalog, id))).as("rows after compaction").isEqualTo(rowsBefore);
-      assertThat(maxAttempt(job)).as("the job restarted").isGreaterThanOrEqualTo(1);
+      assertThat(flink.maxAttempt(job)).as("the job restarted").isGreaterThanOrEqualTo(1);
       boolean cleanup = TableMaintenancePlan.orphanCleanupAvailable();
       assertThat(Await.toleratingErrors(TIMEOUT, Duration.ofMillis(250), () -> {
         table.refresh();
@@ -190,31 +184,11 @@ class MaintenanceITCase {
   void upsertTableIsCompactedWithItsDeletesWhileStreamingCommitsNeverFail() throws Exception {
     kafka.createTopic("maint-orders", 2);
     Path config = Files.createDirectories(dir.resolve("upsert-config"));
-    Files.writeString(config.resolve("topics.yaml"), "topics:\n"
-        + "  order-status:\n"
-        + "    topic: \"maint-orders\"\n"
-        + "    kafka_group_id: \"maint-upsert\"\n"
-        + "    source_schema:\n"
-        + "      - {name: \"order_id\", type: \"STRING\"}\n"
-        + "      - {name: \"user_id\", type: \"BIGINT\"}\n"
-        + "      - {name: \"amount\", type: \"DOUBLE\"}\n"
-        + "      - {name: \"status\", type: \"STRING\"}\n"
-        + "      - {name: \"timestamp_ms\", type: \"BIGINT\"}\n"
-        + "    sink:\n"
-        + "      table_name: \"order_status\"\n"
-        + "      primary_key: [\"order_id\"]\n"
-        + "      schema:\n"
-        + "        - {name: \"order_id\", type: \"STRING\"}\n"
-        + "        - {name: \"user_id\", type: \"BIGINT\"}\n"
-        + "        - {name: \"amount\", type: \"DOUBLE\"}\n"
-        + "        - {name: \"status\", type: \"STRING\"}\n"
-        + "        - {name: \"order_time\", type: \"TIMESTAMP(3)\"}\n"
-        + "        - {name: \"ingestion_time\", type: \"TIMESTAMP(3)\"}\n"
-        + "      maintenance:\n"
+    Files.writeString(config.resolve("topics.yaml"), ExactlyOnceITCase.orderStatusTopics("maint-orders",
+        "maint-upsert", "      maintenance:\n"
         + "        check_every: \"1 s\"\n"
         + "        rewrite_data_files: {every_commits: 1, min_input_files: 2, delete_file_threshold: 1}\n"
-        + "        expire_snapshots: {every_commits: 1, older_than: \"1 s\", retain_last: 5}\n"
-        + "    transformation: \"order_events_enriched\"\n");
+        + "        expire_snapshots: {every_commits: 1, older_than: \"1 s\", retain_last: 5}\n"));
     Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
     HadoopCatalog catalog = catalog("upsert");
     TableIdentifier id = TableIdentifier.of("mt", "order_status");
@@ -260,7 +234,7 @@ class MaintenanceITCase {
       assertThat(sortedRows(after)).as("rows unchanged by compaction").isEqualTo(sortedRows(rows));
       assertThat(rewrites).as("rewrites committed while streaming").hasSizeGreaterThanOrEqualTo(3);
       assertThat(streamingCommits).hasSizeGreaterThanOrEqualTo(versions / 2);
-      assertThat(maxAttempt(job)).as("no streaming commit failed: the job never restarted").isZero();
+      assertThat(flink.maxAttempt(job)).as("no streaming commit failed: the job never restarted").isZero();
       assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
       System.out.printf("maintenance (upsert): %d rewrites committed beside %d streaming commits, 0 restarts%n",
           rewrites.size(), streamingCommits.size());
@@ -422,23 +396,7 @@ class MaintenanceITCase {
     }
   }
 
-  /** Every TaskManager dies (so this job's tasks do, mid-rewrite included) and as many fresh ones join. */
-  private static void killAllTaskManagers() throws Exception {
-    cluster.terminateTaskManager(taskManagers - 2).get();
-    cluster.terminateTaskManager(taskManagers - 1).get();
-    cluster.startTaskManager();
-    cluster.startTaskManager();
-    taskManagers += 2;
-  }
 
-  private static int maxAttempt(JobClient client) throws Exception {
-    int max = 0;
-    for (org.apache.flink.runtime.executiongraph.AccessExecutionVertex v
-        : cluster.getExecutionGraph(client.getJobID()).get().getAllExecutionVertices()) {
-      max = Math.max(max, v.getCurrentExecutionAttempt().getAttemptNumber());
-    }
-    return max;
-  }
 
   /** Iceberg's relocated Guava is not ours to use; counting an Iterable is one line. */
   private static final class Iterables {
