@@ -69,9 +69,8 @@ public final class StreamingJob {
         System.out.println(secrets.redact(job.planner.describe(p)));
       }
       for (SinkDef table : JobPlanner.tables(job.pipelines)) {
-        System.out.print(job.settings.kafka.bounded()
-            ? "-- maintenance of " + table.tableName() + ": off (a bounded run ends with its input)\n"
-            : TableMaintenancePlan.describe(table, job.settings.catalog.type()));
+        System.out.print(
+            TableMaintenancePlan.describe(table, job.settings.catalog.type(), job.settings.kafka.bounded()));
       }
       job.planner.explainAgainstStandInSinks(job.pipelines);
       job.settings.checkRequiredClasses();
@@ -133,9 +132,7 @@ public final class StreamingJob {
     // The INSERTs and the tables' maintenance become one stream graph, submitted as one job.
     job.planner.addInserts(job.tableEnv.createStatementSet(), job.pipelines).attachAsDataStream();
     TableMaintenancePlan.pinOperatorIds(env); // savepoints survive any sink.maintenance change
-    // A bounded run ends with its input; maintenance's monitor sources never would.
-    List<SinkDef> maintained = job.settings.kafka.bounded() ? List.of()
-        : TableMaintenancePlan.maintained(tables, catalog.type());
+    List<SinkDef> maintained = TableMaintenancePlan.maintained(tables, catalog.type(), job.settings.kafka.bounded());
     if (!maintained.isEmpty()) {
       TableMaintenancePlan.appendTo(env, IcebergCatalogs.loader(catalog), catalog.namespace(), maintained);
       LOG.info("Table maintenance in this job for: {}",

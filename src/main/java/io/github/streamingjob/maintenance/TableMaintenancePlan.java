@@ -39,8 +39,11 @@ public final class TableMaintenancePlan {
     return table.maintenance().enabled().orElse(catalog != CatalogSettings.Type.S3TABLES);
   }
 
-  /** The plan as {@code --validate} prints it. */
-  public static String describe(SinkDef table, CatalogSettings.Type catalog) {
+  /** The plan as {@code --validate} prints it; a bounded run has none (it must end with its input). */
+  public static String describe(SinkDef table, CatalogSettings.Type catalog, boolean bounded) {
+    if (bounded) {
+      return "-- maintenance of " + table.tableName() + ": off (a bounded run ends with its input)\n";
+    }
     MaintenanceDef m = table.maintenance();
     String catalogName = catalog.name().toLowerCase(Locale.ROOT);
     if (!enabled(table, catalog)) {
@@ -84,9 +87,9 @@ public final class TableMaintenancePlan {
     }
   }
 
-  /** The tables that get maintenance. */
-  public static List<SinkDef> maintained(List<SinkDef> tables, CatalogSettings.Type catalog) {
-    return tables.stream()
+  /** The tables that get maintenance: none in a bounded run, whose monitor sources would never end. */
+  public static List<SinkDef> maintained(List<SinkDef> tables, CatalogSettings.Type catalog, boolean bounded) {
+    return bounded ? List.of() : tables.stream()
         .filter(t -> enabled(t, catalog))
         .filter(t -> t.maintenance().rewrite().isPresent() || t.maintenance().expire().isPresent()
             || (t.maintenance().orphans().isPresent() && orphanCleanupAvailable()))

@@ -40,19 +40,24 @@ class TableMaintenancePlanTest {
       assertThat(TableMaintenancePlan.enabled(byDefault, type)).as(type.name()).isTrue();
     }
     assertThat(TableMaintenancePlan.enabled(byDefault, CatalogSettings.Type.S3TABLES)).isFalse();
-    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.S3TABLES))
+    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.S3TABLES, false))
         .isEqualTo("-- maintenance of events: off (the default on s3tables: the catalog maintains its tables itself)\n");
     // What the YAML says wins, both ways.
     assertThat(TableMaintenancePlan.enabled(table(enabled(true), List.of()), CatalogSettings.Type.S3TABLES)).isTrue();
     assertThat(TableMaintenancePlan.enabled(table(enabled(false), List.of()), CatalogSettings.Type.HADOOP)).isFalse();
     assertThat(TableMaintenancePlan.maintained(List.of(table(enabled(false), List.of()), byDefault),
-        CatalogSettings.Type.HADOOP)).containsExactly(byDefault);
+        CatalogSettings.Type.HADOOP, false)).containsExactly(byDefault);
+    // A bounded run must end with its input: no maintenance, whatever the catalog or the YAML.
+    assertThat(TableMaintenancePlan.maintained(List.of(byDefault, table(enabled(true), List.of())),
+        CatalogSettings.Type.HADOOP, true)).isEmpty();
+    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.HADOOP, true))
+        .isEqualTo("-- maintenance of events: off (a bounded run ends with its input)\n");
   }
 
   @Test
   void validatePrintsEachTasksScheduleAndLimits() {
     String plan = TableMaintenancePlan.describe(table(MaintenanceDef.DEFAULT, List.of("id")),
-        CatalogSettings.Type.GLUE);
+        CatalogSettings.Type.GLUE, false);
     assertThat(plan).startsWith("-- maintenance of events: on, inside this job (the default on glue); the table is "
             + "checked every 1 min, one task at a time\n")
         .contains("--   rewrite data files every 10 commits: into files of 128 mb, a partition once it has 5 smaller "
