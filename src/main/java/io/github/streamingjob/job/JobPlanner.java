@@ -20,9 +20,13 @@ import io.github.streamingjob.util.Secrets;
 import io.github.streamingjob.util.Sql;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.StatementSet;
-import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.bridge.java.StreamStatementSet;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.iceberg.flink.FlinkSchemaUtil;
 
 /**
  * Turns the configuration into pipelines: registers each topic's Kafka source table, instantiates its
@@ -30,12 +34,12 @@ import org.apache.flink.table.catalog.ResolvedSchema;
  * Every problem of every topic is collected before anything is created or submitted.
  */
 public final class JobPlanner {
-  private final TableEnvironment tableEnv;
+  private final StreamTableEnvironment tableEnv;
   private final KafkaSettings kafka;
   private final CatalogSettings catalog;
   private final Secrets secrets;
 
-  public JobPlanner(TableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog, Secrets secrets) {
+  public JobPlanner(StreamTableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog, Secrets secrets) {
     this.tableEnv = tableEnv;
     this.kafka = kafka;
     this.catalog = catalog;
@@ -121,37 +125,74 @@ public final class JobPlanner {
     }
   }
 
+  /**
+   * The job's operators, named as the job names them ({@link OperatorIds}), from its plan against the stand-ins:
+   * translated into {@code env}, the environment of this planner's table environment, which must hold nothing else.
+   */
+  public List<OperatorIds.Operator> operatorsAgainstStandInSinks(StreamExecutionEnvironment env, List<Pipeline> pipelines) {
+    statementSetAgainstStandInSinks(pipelines).attachAsDataStream();
+    return OperatorIds.assign(env, inserts(pipelines), catalog.namespace(), OperatorIds.Sinks.STAND_INS);
+  }
+
   /** Every INSERT into stand-ins of its sinks, which discard the rows: the job without Iceberg. */
-  public StatementSet statementSetAgainstStandInSinks(List<Pipeline> pipelines) {
-    StatementSet set = tableEnv.createStatementSet();
-    java.util.Set<String> created = new java.util.HashSet<>();
-    for (Pipeline p : pipelines) {
-      String name = Sql.ident("validate_sink_" + p.topic().sink().tableName());
-      if (created.add(name)) {
-        execute(standInSinkDdl(name, p.topic().sink(), !p.topic().sink().primaryKey().isEmpty()));
-      }
-      set.addInsertSql(p.insertInto(name));
-      if (p.keepsDeadLetters()) {
-        String dlq = Sql.ident("validate_dead_letter_" + p.topic().deadLetterTable());
-        if (created.add(dlq)) {
-          // Malformed records are inserts, even from a change-data topic; the planner cannot know that.
-          execute(standInSinkDdl(dlq, DeadLetterTable.of(p.topic().deadLetterTable()), true));
-        }
-      }
+  public StreamStatementSet statementSetAgainstStandInSinks(List<Pipeline> pipelines) {
+    StreamStatementSet set = tableEnv.createStatementSet();
+    for (Insert insert : inserts(pipelines)) {
+      String name = standInName(insert);
+      // Malformed records are inserts, even from a change-data topic; the planner cannot know that.
+      execute(standInSinkDdl(name, insert.table(), insert.deadLetters() || !insert.table().primaryKey().isEmpty()));
+      set.addInsertSql(insert.into(name));
     }
-    deadLetterInserts(pipelines, t -> Sql.ident("validate_dead_letter_" + t)).forEach(set::addInsertSql);
     return set;
   }
 
-  /** One INSERT per dead-letter table, of every pipeline that keeps its malformed records there. */
-  private static List<String> deadLetterInserts(List<Pipeline> pipelines,
-      java.util.function.Function<String, String> tableName) {
+  private static String standInName(Insert insert) {
+    return Sql.ident((insert.deadLetters() ? "validate_dead_letter_" : "validate_sink_") + insert.table().tableName());
+  }
+
+  /**
+   * The job's INSERTs in the order they are added to its statement set: each pipeline's into its table, then one per
+   * dead-letter table, of every pipeline that keeps its malformed records there (one writer and committer per table).
+   */
+  public static List<Insert> inserts(List<Pipeline> pipelines) {
+    List<Insert> inserts = new ArrayList<>();
+    pipelines.forEach(p -> inserts.add(new Insert(p.topic().sink(), List.of(p), false)));
     java.util.Map<String, List<Pipeline>> byTable = new java.util.LinkedHashMap<>();
     pipelines.stream().filter(Pipeline::keepsDeadLetters)
         .forEach(p -> byTable.computeIfAbsent(p.topic().deadLetterTable(), t -> new ArrayList<>()).add(p));
-    List<String> inserts = new ArrayList<>();
-    byTable.forEach((table, ps) -> inserts.add(Pipeline.deadLetterInsertInto(tableName.apply(table), ps)));
+    byTable.forEach((table, ps) -> inserts.add(new Insert(DeadLetterTable.of(table), ps, true)));
     return inserts;
+  }
+
+  /** One INSERT of the job: the table it writes and the pipelines whose rows (or malformed records) go there. */
+  public static final class Insert {
+    private final SinkDef table;
+    private final List<Pipeline> pipelines;
+    private final boolean deadLetters;
+
+    Insert(SinkDef table, List<Pipeline> pipelines, boolean deadLetters) {
+      this.table = table;
+      this.pipelines = List.copyOf(pipelines);
+      this.deadLetters = deadLetters;
+    }
+
+    /** The table written, as topics.yaml declares it (its columns are the INSERT's column list). */
+    public SinkDef table() {
+      return table;
+    }
+
+    /** The one pipeline writing a sink table, or every pipeline keeping its malformed records in a dead-letter table. */
+    public List<Pipeline> pipelines() {
+      return pipelines;
+    }
+
+    public boolean deadLetters() {
+      return deadLetters;
+    }
+
+    String into(String qualifiedTable) {
+      return deadLetters ? Pipeline.deadLetterInsertInto(qualifiedTable, pipelines) : pipelines.get(0).insertInto(qualifiedTable);
+    }
   }
 
   /**
@@ -185,10 +226,9 @@ public final class JobPlanner {
 
   /** Fills the job's StatementSet: every pipeline's INSERT into its Iceberg table, submitted as ONE job. */
   public <S extends StatementSet> S addInserts(S set, List<Pipeline> pipelines) {
-    for (Pipeline p : pipelines) {
-      set.addInsertSql(p.insertInto(sinkName(p.topic())));
+    for (Insert insert : inserts(pipelines)) {
+      set.addInsertSql(insert.into(Sql.path(catalog.name(), catalog.namespace(), insert.table().tableName())));
     }
-    deadLetterInserts(pipelines, t -> Sql.path(catalog.name(), catalog.namespace(), t)).forEach(set::addInsertSql);
     return set;
   }
 
@@ -226,9 +266,11 @@ public final class JobPlanner {
   }
 
   private static String standInSinkDdl(String name, SinkDef sink, boolean acceptsChanges) {
+    // The column types Iceberg gives the table (a TIMESTAMP(3) is stored in microseconds: TIMESTAMP(6)), so that the
+    // job is planned here as it is against the table itself, operator for operator.
+    RowType table = FlinkSchemaUtil.convert(IcebergSinkTable.icebergSchema(sink));
     List<String> cols = new ArrayList<>();
-    sink.schema().forEach(c -> cols.add("  " + Sql.ident(c.name()) + " "
-        + c.type().orElseThrow().asSerializableString()));
+    table.getFields().forEach(f -> cols.add("  " + Sql.ident(f.getName()) + " " + f.getType().asSerializableString()));
     if (!sink.primaryKey().isEmpty()) {
       cols.add("  PRIMARY KEY (" + Sql.identList(sink.primaryKey()) + ") NOT ENFORCED");
     }

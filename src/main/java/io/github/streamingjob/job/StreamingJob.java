@@ -15,9 +15,11 @@ import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.util.Background;
 import io.github.streamingjob.util.Secrets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -74,9 +76,25 @@ public final class StreamingJob {
       }
       job.planner.explainAgainstStandInSinks(job.pipelines);
       job.settings.checkRequiredClasses();
+      List<OperatorIds.Operator> operators = job.plannedOperators(env);
+      System.out.print(secrets.redact(OperatorIds.describe(operators, job.config.topics(), job.pipelines.stream()
+          .map(p -> p.topic().name()).collect(Collectors.toList()))));
       System.out.printf("OK: %d pipeline(s) valid (%s), checked in %.1f s%n", job.pipelines.size(),
           job.pipelines.stream().map(p -> p.topic().name()).collect(Collectors.joining(", ")),
           (System.nanoTime() - start) / 1e9);
+      if (cli.savepoint().isPresent()) {
+        RestoreReport report = job.restoreReport(SavepointMetadata.load(cli.savepoint().get(),
+            job.settings.catalog.flinkCatalogProperties()), operators);
+        System.out.print(secrets.redact(report.text()));
+        if (!report.keepsEverything()) {
+          System.err.println("NOT A CLEAN RESTORE: " + (report.needsAllowNonRestoredState()
+              ? "state would be dropped (see DROPPED above)" : "")
+              + (report.needsAllowNonRestoredState() && !report.pipelinesLosingState().isEmpty() ? "; " : "")
+              + (report.pipelinesLosingState().isEmpty() ? ""
+                  : "pipelines " + report.pipelinesLosingState() + " would start part of their state afresh"));
+          return false;
+        }
+      }
       return true;
     } catch (ConfigException e) {
       System.err.println("INVALID: " + secrets.redact(e.getMessage()));
@@ -87,11 +105,30 @@ public final class StreamingJob {
     }
   }
 
+  /** Operators of the tables' maintenance, from their uids. */
+  static List<OperatorIds.Operator> maintenanceOperators(List<String> uids, String namespace) {
+    return uids.stream().flatMap(uid -> TableMaintenancePlan.maintainedTable(uid)
+            .map(t -> OperatorIds.Operator.maintenance(uid, namespace + "." + t)).stream())
+        .collect(Collectors.toList());
+  }
+
   /** Builds and submits the job; returns once it is submitted. Its failures carry no secret. */
   public static JobClient run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+    return run(cli, env, sources, false);
+  }
+
+  /**
+   * For tests of {@link MigrateSavepoint}: the job with its operators named as the version before named them (by
+   * their position in the graph), to take a savepoint of that version.
+   */
+  static JobClient runWithPreviousVersionIds(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+    return run(cli, env, sources, true);
+  }
+
+  private static JobClient run(CliArgs cli, StreamExecutionEnvironment env, JobSources sources, boolean previousIds) {
     Secrets secrets = sources.properties().secrets();
     try {
-      return submit(cli, env, sources);
+      return submit(cli, env, sources, previousIds);
     } catch (ConfigException e) {
       throw new ConfigException(secrets.redact(e.getMessage()));
     } catch (RuntimeException e) {
@@ -108,7 +145,8 @@ public final class StreamingJob {
     return job.planner.statementSetAgainstStandInSinks(job.pipelines).execute();
   }
 
-  private static JobClient submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+  private static JobClient submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources,
+      boolean previousIds) {
     long start = System.nanoTime();
     Assembly job = Assembly.of(cli, env, sources);
     long assembled = System.nanoTime();
@@ -131,13 +169,21 @@ public final class StreamingJob {
             .collect(Collectors.joining(", ")));
     // The INSERTs and the tables' maintenance become one stream graph, submitted as one job.
     job.planner.addInserts(job.tableEnv.createStatementSet(), job.pipelines).attachAsDataStream();
-    TableMaintenancePlan.pinOperatorIds(env); // savepoints survive any sink.maintenance change
+    if (previousIds) {
+      MigrateSavepoint.applyPreviousVersionIds(env);
+    }
+    List<OperatorIds.Operator> operators = new java.util.ArrayList<>(previousIds ? List.of()
+        : OperatorIds.assign(env, JobPlanner.inserts(job.pipelines), catalog.namespace(), OperatorIds.Sinks.ICEBERG));
     List<SinkDef> maintained = TableMaintenancePlan.maintained(tables, catalog.type(), job.settings.kafka.bounded());
     if (!maintained.isEmpty()) {
       TableMaintenancePlan.appendTo(env, IcebergCatalogs.loader(catalog), catalog.namespace(), maintained);
       LOG.info("Table maintenance in this job for: {}",
           maintained.stream().map(SinkDef::tableName).collect(Collectors.joining(", ")));
+      java.util.Set<String> pipelineUids = operators.stream().map(OperatorIds.Operator::uid).collect(Collectors.toSet());
+      operators.addAll(maintenanceOperators(TableMaintenancePlan.uidsIn(env).stream()
+          .filter(uid -> !pipelineUids.contains(uid)).collect(Collectors.toList()), catalog.namespace()));
     }
+    logRestore(env, job, operators);
     JobClient result;
     try {
       result = env.executeAsync(job.name);
@@ -153,6 +199,34 @@ public final class StreamingJob {
     return result;
   }
 
+  /**
+   * When the job restores from a savepoint, says what carries over, what starts afresh and what is dropped, pipeline
+   * by pipeline (what {@code --validate --savepoint} would have printed). Only a report: a savepoint it cannot read
+   * stops nothing.
+   */
+  private static void logRestore(StreamExecutionEnvironment env, Assembly job, List<OperatorIds.Operator> operators) {
+    Optional<String> savepoint = env.getConfiguration().getOptional(StateRecoveryOptions.SAVEPOINT_PATH);
+    if (savepoint.isEmpty()) {
+      return;
+    }
+    try {
+      RestoreReport report = job.restoreReport(SavepointMetadata.load(savepoint.get(),
+          job.settings.catalog.flinkCatalogProperties()), operators);
+      boolean allowed = env.getConfiguration().get(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE);
+      String text = job.secrets.redact(report.text());
+      if (report.keepsEverything()) {
+        LOG.info("Restoring every pipeline's state:\n{}", text);
+      } else {
+        LOG.warn("Restoring with state {}:\n{}", report.needsAllowNonRestoredState() ? (allowed
+            ? "dropped (allowNonRestoredState is set)" : "no operator takes (Flink will refuse the restore unless "
+                + "allowNonRestoredState is set)") : "started afresh", text);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("Could not report what the restore from {} keeps: {}", job.secrets.redact(savepoint.get()),
+          job.secrets.redact(e.toString()));
+    }
+  }
+
   private static long millis(long fromNanos, long toNanos) {
     return (toNanos - fromNanos) / 1_000_000;
   }
@@ -165,10 +239,12 @@ public final class StreamingJob {
     final List<Pipeline> pipelines;
     final Secrets secrets;
     final String name;
+    final JobConfig config;
 
     private Assembly(Settings settings, StreamTableEnvironment tableEnv, JobPlanner planner, List<Pipeline> pipelines,
-        Secrets secrets, String name) {
+        Secrets secrets, String name, JobConfig config) {
       this.name = name;
+      this.config = config;
       this.settings = settings;
       this.tableEnv = tableEnv;
       this.planner = planner;
@@ -204,7 +280,39 @@ public final class StreamingJob {
         secrets = secrets.and(t.kafkaProperties()).and(t.formatOptions()).and(t.sink().properties());
       }
       JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog, secrets);
-      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics), secrets, name);
+      return new Assembly(settings, tableEnv, planner, planner.plan(config, topics), secrets, name, config);
+    }
+
+    /**
+     * The operators as the job will name them, planned against the stand-ins (no catalog): the pipelines', and the
+     * maintenance's of their tables.
+     */
+    List<OperatorIds.Operator> plannedOperators(StreamExecutionEnvironment env) {
+      List<OperatorIds.Operator> operators = new java.util.ArrayList<>(planner.operatorsAgainstStandInSinks(env,
+          pipelines));
+      List<SinkDef> maintained = TableMaintenancePlan.maintained(JobPlanner.tables(pipelines), settings.catalog.type(),
+          settings.kafka.bounded());
+      operators.addAll(maintenanceOperators(TableMaintenancePlan.uids(maintained, settings.catalog.namespace()),
+          settings.catalog.namespace()));
+      return operators;
+    }
+
+    /** What restoring this job from {@code savepoint} keeps, starts afresh and drops. */
+    RestoreReport restoreReport(SavepointMetadata savepoint, List<OperatorIds.Operator> operators) {
+      // The maintenance every table of topics.yaml would have, disabled entries' included: names for dropped state.
+      java.util.Map<String, SinkDef> tables = new java.util.LinkedHashMap<>();
+      for (TopicDef t : config.topics()) {
+        tables.putIfAbsent(t.sink().tableName(), io.github.streamingjob.sink.IcebergSinkTable.resolved(t));
+        tables.putIfAbsent(t.deadLetterTable(), io.github.streamingjob.sink.DeadLetterTable.of(t.deadLetterTable()));
+      }
+      String namespace = settings.catalog.namespace();
+      java.util.Map<String, String> maintenance = new java.util.LinkedHashMap<>();
+      for (OperatorIds.Operator o : maintenanceOperators(TableMaintenancePlan.uids(TableMaintenancePlan.maintained(
+          List.copyOf(tables.values()), settings.catalog.type(), false), namespace), namespace)) {
+        maintenance.put(o.uid(), o.table().orElseThrow());
+      }
+      return RestoreReport.of(savepoint, operators, pipelines.stream().map(Pipeline::topic).collect(Collectors.toList()),
+          config.topics(), maintenance, namespace);
     }
   }
 

@@ -3,6 +3,7 @@ package io.github.streamingjob.maintenance;
 import io.github.streamingjob.catalog.CatalogSettings;
 import io.github.streamingjob.config.MaintenanceDef;
 import io.github.streamingjob.config.SinkDef;
+import io.github.streamingjob.sink.IcebergSinkTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -14,8 +15,6 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.graph.StreamGraphHasherV2;
-import org.apache.flink.util.StringUtils;
 import org.apache.flink.util.TimeUtils;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.flink.CatalogLoader;
@@ -32,6 +31,9 @@ import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
  * follows its commits and a trigger manager that runs one task at a time.
  */
 public final class TableMaintenancePlan {
+  private static final String UID_MARK = "-maintenance-";
+  private static final String FLINK2_MARK = "flink2-";
+
   private TableMaintenancePlan() {}
 
   /** On unless the YAML says otherwise; S3 Tables compacts, expires and cleans up its tables itself. */
@@ -97,8 +99,8 @@ public final class TableMaintenancePlan {
   }
 
   /**
-   * Adds each table's maintenance to {@code env}; the tables must exist (Iceberg reads them while building). Call
-   * {@link #pinOperatorIds} first.
+   * Adds each table's maintenance to {@code env}; the tables must exist (Iceberg reads them while building). Its
+   * operators get uids of their own, made of the table's name.
    */
   public static void appendTo(StreamExecutionEnvironment env, CatalogLoader catalog, String namespace,
       List<SinkDef> tables) {
@@ -108,7 +110,7 @@ public final class TableMaintenancePlan {
       // manager keeps it with Kryo, which Flink 2 cannot read from Flink 1 (Kryo 2 to 5): the Flink 2 build files
       // it under uids of its own, so a 1.20 savepoint restores there with allowNonRestoredState, the pipelines'
       // state included, and maintenance starts afresh (SavepointUpgradeITCase).
-      String uidSuffix = "-maintenance-" + (flinkMajor() >= 2 ? "flink2-" : "") + table.tableName();
+      String uidSuffix = UID_MARK + (flinkMajor() >= 2 ? FLINK2_MARK : "") + table.tableName();
       TableMaintenance.Builder b = TableMaintenance.forTable(env,
               TableLoader.fromCatalog(catalog, TableIdentifier.of(namespace, table.tableName())),
               new JobLocalLockFactory(namespace + "." + table.tableName()))
@@ -158,26 +160,53 @@ public final class TableMaintenancePlan {
     single.forEach(t -> t.setCoLocationGroupKey("maintenance-lock" + uidSuffix));
   }
 
+  /** The table (as named in the job's namespace) whose maintenance an operator is part of, from its uid. */
+  public static java.util.Optional<String> maintainedTable(String uid) {
+    int at = uid.lastIndexOf(UID_MARK);
+    if (at < 0) {
+      return java.util.Optional.empty();
+    }
+    String table = uid.substring(at + UID_MARK.length());
+    return java.util.Optional.of(table.startsWith(FLINK2_MARK) ? table.substring(FLINK2_MARK.length()) : table);
+  }
+
   /**
-   * Fixes the ids of the operators already in {@code env} (the pipelines) to those they get without maintenance.
-   * Flink derives an unnamed operator's id from its position in the graph, and every monitor source added here
-   * moves the SQL operators' positions: without this, switching a table's maintenance on or off changed the Kafka
-   * sources', writers' and Iceberg committers' ids, and no savepoint restored (MaintenanceITCase). Each gets a uid
-   * made of that id, so its state is filed under a name no maintenance setting moves, and the id itself as the
-   * uid hash, so savepoints taken before maintenance existed restore too. Done whether or not any table is
-   * maintained, so that turning maintenance off for every table changes no id either.
+   * The uids of the operators {@link #appendTo} adds for {@code tables}, without a catalog: Iceberg reads a table
+   * while building its maintenance, so it is built against empty tables of the same names and schemas in a
+   * temporary local warehouse.
    */
-  public static void pinOperatorIds(StreamExecutionEnvironment env) {
-    Map<Integer, byte[]> hashes = new StreamGraphHasherV2().traverseStreamGraphAndGenerateHashes(
-        env.getStreamGraph(false));
-    for (Transformation<?> t : allTransformations(env)) {
-      byte[] hash = hashes.get(t.getId());
-      if (hash != null && t.getUid() == null && t.getUserProvidedNodeHash() == null) {
-        String id = StringUtils.byteToHexString(hash);
-        t.setUid("pipeline-" + id);
-        t.setUidHash(id);
+  public static List<String> uids(List<SinkDef> tables, String namespace) {
+    if (tables.isEmpty()) {
+      return List.of();
+    }
+    java.nio.file.Path dir = null;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("maintenance-plan");
+      String warehouse = dir.toUri().toString();
+      org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+      try (org.apache.iceberg.hadoop.HadoopCatalog catalog = new org.apache.iceberg.hadoop.HadoopCatalog(conf, warehouse)) {
+        for (SinkDef t : tables) {
+          org.apache.iceberg.Schema schema = IcebergSinkTable.icebergSchema(t);
+          catalog.createTable(TableIdentifier.of(namespace, t.tableName()), schema,
+              IcebergSinkTable.partitionSpec(t, schema), t.properties());
+        }
+      }
+      StreamExecutionEnvironment env = new StreamExecutionEnvironment();
+      appendTo(env, CatalogLoader.hadoop("maintenance-plan", conf, Map.of("warehouse", warehouse)), namespace, tables);
+      return uidsIn(env);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot plan the tables' maintenance", e);
+    } finally {
+      if (dir != null) {
+        org.apache.flink.util.FileUtils.deleteDirectoryQuietly(dir.toFile());
       }
     }
+  }
+
+  /** The uids of every operator in {@code env}. */
+  public static List<String> uidsIn(StreamExecutionEnvironment env) {
+    return allTransformations(env).stream().map(Transformation::getUid).filter(java.util.Objects::nonNull)
+        .collect(Collectors.toList());
   }
 
   private static Set<Transformation<?>> allTransformations(StreamExecutionEnvironment env) {

@@ -38,6 +38,7 @@ public final class SinkTables {
   public static Changes check(Catalog catalog, String namespace, List<SinkDef> sinks) {
     List<String> problems = new ArrayList<>();
     List<Runnable> actions = new ArrayList<>();
+    List<String> descriptions = new ArrayList<>();
     for (SinkDef sink : sinks) {
       TableIdentifier id = TableIdentifier.of(Namespace.of(namespace), sink.tableName());
       Schema wanted = IcebergSinkTable.icebergSchema(sink);
@@ -49,6 +50,7 @@ public final class SinkTables {
               .create();
           LOG.info("Created Iceberg table {}", id);
         });
+        descriptions.add("table " + id + " to create");
         continue;
       }
       Table table = catalog.loadTable(id);
@@ -60,20 +62,33 @@ public final class SinkTables {
           update.commit();
           LOG.info("Evolved schema of Iceberg table {}: {}", id, table.schema());
         });
+        descriptions.add("table " + id + " to evolve");
       }
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new Changes(actions);
+    return new Changes(actions, descriptions);
   }
 
   /** Tables to create and schemas to evolve, all checked; each touches its own table. */
   public static final class Changes {
     private final List<Runnable> actions;
+    private final List<String> descriptions;
 
-    private Changes(List<Runnable> actions) {
+    private Changes(List<Runnable> actions, List<String> descriptions) {
       this.actions = List.copyOf(actions);
+      this.descriptions = List.copyOf(descriptions);
+    }
+
+    /** Whether every table exists as the config has it. */
+    public boolean isEmpty() {
+      return actions.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return String.join(", ", descriptions);
     }
 
     /** Applies the changes, in parallel: on a remote catalog each is a round trip or more. */

@@ -17,8 +17,9 @@ import java.util.stream.Collectors;
  * properties, start, error handling) share one table: Flink then reads and decodes the topic once and
  * fans the rows out to each entry's view and transformer. The table carries every member's computed
  * columns and the watermark (members may declare at most the same one); offsets are committed under the
- * first member's {@code kafka_group_id}. Malformed records still reach the dead-letter table once per
- * entry, as before.
+ * {@code kafka_group_id} of the member whose name sorts first. Malformed records still reach the dead-letter
+ * table once per entry, as before. Entries are grouped in the order of their names, so the order of topics.yaml
+ * never changes which entries share a read.
  */
 public final class SharedKafkaSource {
   private final List<TopicDef> members;
@@ -32,11 +33,13 @@ public final class SharedKafkaSource {
   /** Set (to true) only to measure what sharing saves: every entry then reads its topic itself. */
   public static final String SEPARATE_SOURCES_PROPERTY = "streamingjob.benchmark.separate-sources";
 
-  /** The entries grouped by what can share a source, in the order of their first member. */
+  /** The entries grouped by what can share a source, in the order of their first member's name. */
   public static List<SharedKafkaSource> group(List<TopicDef> topics) {
     boolean separate = Boolean.getBoolean(SEPARATE_SOURCES_PROPERTY);
     List<List<TopicDef>> groups = new ArrayList<>();
-    for (TopicDef t : topics) {
+    List<TopicDef> byName = new ArrayList<>(topics);
+    byName.sort(java.util.Comparator.comparing(TopicDef::name));
+    for (TopicDef t : byName) {
       if (separate) {
         groups.add(new ArrayList<>(List.of(t)));
         continue;
@@ -91,7 +94,7 @@ public final class SharedKafkaSource {
     return out;
   }
 
-  /** The entries reading this table, in topics.yaml order. */
+  /** The entries reading this table, in the order of their names. */
   public List<TopicDef> members() {
     return members;
   }
@@ -104,6 +107,16 @@ public final class SharedKafkaSource {
   /** The name of the table every member's view and dead-letter query read. */
   public String rawTableName() {
     return KafkaSourceTable.rawTableName(table);
+  }
+
+  /** The table Flink scans: the raw table, or with {@code on_error: fail} (never shared) the entry's own. */
+  public String scannedTableName() {
+    return KafkaSourceTable.keepsMalformed(table) ? rawTableName() : KafkaSourceTable.tableName(table);
+  }
+
+  /** The Kafka topic read. */
+  public String topic() {
+    return table.topic();
   }
 
   /** The statements creating the table and each member's view; secrets hidden if asked. */

@@ -14,6 +14,7 @@ import io.github.streamingjob.testing.standin.IcebergRestServer;
 import io.github.streamingjob.testing.standin.NetworkOutage;
 import io.github.streamingjob.testing.standin.S3MockServer;
 import io.github.streamingjob.testing.standin.SigV4CheckingProxy;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
@@ -296,8 +298,84 @@ class ClusterDeploymentITCase {
     assertEveryTableExactlyOnce();
   }
 
+  /**
+   * The README's workflow, as Managed Flink's application update runs it: a topic and its pipeline added to
+   * topics.yaml (as the first entry), a new JAR built with it, the job stopped with a savepoint while a window is
+   * open, the new JAR uploaded and run from the savepoint, without allowNonRestoredState. {@code --validate
+   * --savepoint} says so before; afterwards every table is exact, the open window counted in full, and the new
+   * pipeline has read its topic from the start.
+   */
   @Test
   @Order(4)
+  void aTopicAddedInANewJarRunFromTheSavepointKeepsEveryPipelinesState() throws Exception {
+    traffic.phase(3, 600, false, false); // no clocks: the phase's windows are open at the stop
+    awaitCondition("the phase committed, its windows open", () -> TABLES.stream()
+        .allMatch(t -> actual(t).equals(traffic.expected(t))));
+    kafka.createTopic("page-views", 2);
+    List<String> views = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      views.add(String.format("{\"user_id\":%d,\"activity_type\":\"view\",\"page_url\":\"/v/%d\",\"timestamp_ms\":%d}",
+          i % 5, i, Traffic.T0 + i));
+    }
+    kafka.send("page-views", views.subList(0, 30));
+
+    Path config = Files.createDirectories(home.resolve("config-v2"));
+    Files.writeString(config.resolve("topics.yaml"), Files.readString(Path.of("config/topics.yaml")).replace("topics:\n",
+        "topics:\n  page-views:\n    kafka_group_id: \"flink-page-views-v1\"\n    source_schema:\n"
+            + "      - {name: \"user_id\", type: \"BIGINT\"}\n      - {name: \"activity_type\", type: \"STRING\"}\n"
+            + "      - {name: \"page_url\", type: \"STRING\"}\n      - {name: \"timestamp_ms\", type: \"BIGINT\"}\n"
+            + "    sink:\n      table_name: \"page_views\"\n      schema:\n"
+            + "        - {name: \"user_id\", type: \"BIGINT\"}\n        - {name: \"activity_type\", type: \"STRING\"}\n"
+            + "        - {name: \"page_url\", type: \"STRING\"}\n        - {name: \"activity_time\", type: \"TIMESTAMP(3)\"}\n"
+            + "        - {name: \"ingestion_time\", type: \"TIMESTAMP(3)\"}\n    transformation: \"user_events_processed\"\n\n"));
+    Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
+    Path newJar = home.resolve("kafka-iceberg-streaming-job-with-page-views.jar");
+    Files.copy(JAR, newJar);
+    try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(newJar, (ClassLoader) null)) {
+      Files.copy(config.resolve("topics.yaml"), jar.getPath("config/topics.yaml"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    long start = System.nanoTime();
+    String savepoint = flink.stopWithSavepoint(jobId, home.resolve("savepoints"), false, TIMEOUT);
+    timings.put("stop with savepoint", seconds(start));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    boolean valid;
+    try (java.io.PrintStream capture = new java.io.PrintStream(out, true, StandardCharsets.UTF_8)) {
+      System.setOut(capture);
+      valid = StreamingJob.validate(CliArgs.parse("--validate", "--savepoint", savepoint, "--config-dir",
+          config.toString(), "--properties", home.resolve("application_properties.json").toString()),
+          org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment());
+    } finally {
+      System.setOut(stdout);
+    }
+    String report = out.toString(StandardCharsets.UTF_8);
+    System.out.println(report.substring(Math.max(0, report.indexOf("== restoring from"))));
+    assertThat(valid).as(report).isTrue();
+    assertThat(report).contains("pipeline 'page-views': new: ", "pipeline 'bid-events-aggregated': unchanged, keeps "
+        + "position in Kafka topic bid-events (read for bid-events, bid-events-aggregated); GlobalWindowAggregate state",
+        "restores without allowNonRestoredState");
+
+    kafka.send("page-views", views.subList(30, 50));
+    start = System.nanoTime();
+    jobId = flink.runJar(flink.uploadJar(newJar), List.of("--properties",
+        home.resolve("application_properties.json").toString()), savepoint, false);
+    awaitCondition("the new JAR's job running from the savepoint", () -> flink.allTasksRunning(jobId));
+    timings.put("new JAR uploaded and run from the savepoint, all tasks running", seconds(start));
+    assertThat(flink.checkpoints(jobId).path("latest").path("restored").path("external_path").asText())
+        .as("restored from the savepoint").endsWith(Path.of(URI.create(savepoint).getPath()).getFileName().toString());
+    traffic.phase(4, 600, false, false);
+    traffic.clocks(4);
+    assertEveryTableExactlyOnce();
+    List<String> expectedViews = IntStream.range(0, 50).mapToObj(i -> "/v/" + i).sorted().collect(Collectors.toList());
+    awaitCondition("every page view once in the new table", () -> catalog.tableExists(TableIdentifier.of(NAMESPACE,
+        "page_views")) && IcebergTables.rows(catalog, TableIdentifier.of(NAMESPACE, "page_views")).stream()
+        .map(r -> (String) r.getField("page_url")).sorted().collect(Collectors.toList()).equals(expectedViews));
+  }
+
+  @Test
+  @Order(5)
   void malformedRecordsLandInTheDeadLetterTableOncePerPipeline() {
     List<Record> rows = IcebergTables.rows(catalog, TableIdentifier.of(NAMESPACE, "dead_letters"));
     List<String> seen = rows.stream()
@@ -308,7 +386,7 @@ class ClusterDeploymentITCase {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void noSecretReachesAJobManagerOrTaskManagerLog() throws Exception {
     List<Path> logs = cluster.logs();
     String all = "";
@@ -323,7 +401,7 @@ class ClusterDeploymentITCase {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void everyCatalogRequestOfTheWholeRunWasSigned() {
     List<SigV4CheckingProxy.Seen> seen = signedEndpoint.seen();
     System.out.println("Catalog requests through the signature check: " + seen.size());

@@ -13,7 +13,6 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.jobgraph.JobVertex;
-import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.table.types.logical.BigIntType;
@@ -75,22 +74,6 @@ class TableMaintenancePlanTest {
   }
 
   /**
-   * State is filed under an operator's id. The pipeline's ids must not move when maintenance (more sources) is
-   * added: savepoints from before restore (user-defined id = the old id) and so do savepoints taken with another
-   * maintenance setting (generated id = the hash of a uid no maintenance setting changes).
-   */
-  @Test
-  void pinnedIdsDoNotMoveWhenMoreSourcesAreAdded() {
-    OperatorID without = pipelineId(build(0, false), false);
-    assertThat(pipelineId(build(1, false), false)).as("the problem: an extra source moves the pipeline's id")
-        .isNotEqualTo(without);
-    assertThat(pipelineId(build(1, true), true)).as("savepoints from before maintenance restore").isEqualTo(without);
-    assertThat(pipelineId(build(1, true), false)).as("checkpoints taken with one maintained table restore with three")
-        .isEqualTo(pipelineId(build(3, true), false));
-    assertThat(pipelineId(build(0, true), false)).as("and with none").isEqualTo(pipelineId(build(3, true), false));
-  }
-
-  /**
    * The lock lives in one JVM, so the vertices that take it (the trigger manager's) and release it (the lock
    * remover's) must be in one co-location group; Flink reads it from each chain's head. One slot sharing group,
    * so maintenance needs no slot of its own.
@@ -101,7 +84,7 @@ class TableMaintenancePlanTest {
         new org.apache.hadoop.conf.Configuration(), dir.toUri().toString());
     catalog.createTable(org.apache.iceberg.catalog.TableIdentifier.of("ns", "events"), new org.apache.iceberg.Schema(
         org.apache.iceberg.types.Types.NestedField.required(1, "id", org.apache.iceberg.types.Types.LongType.get())));
-    StreamExecutionEnvironment env = build(0, true);
+    StreamExecutionEnvironment env = build();
     TableMaintenancePlan.appendTo(env, org.apache.iceberg.flink.CatalogLoader.hadoop("c",
         new org.apache.hadoop.conf.Configuration(), Map.of("warehouse", dir.toUri().toString())), "ns",
         List.of(table(MaintenanceDef.DEFAULT, List.of())));
@@ -123,31 +106,12 @@ class TableMaintenancePlanTest {
     throw new AssertionError("no vertex named like '" + nameContains + "' in " + graph.getVertices());
   }
 
-  private static StreamExecutionEnvironment build(int extraSources, boolean pin) {
+  private static StreamExecutionEnvironment build() {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(2);
     env.fromSource(new NumberSequenceSource(0, 10), WatermarkStrategy.noWatermarks(), "numbers")
         .rebalance().map(x -> x + 1).name("pipeline")
         .sinkTo(new DiscardingSink<>()).name("sink");
-    if (pin) {
-      TableMaintenancePlan.pinOperatorIds(env);
-    }
-    for (int i = 0; i < extraSources; i++) {
-      env.fromSource(new NumberSequenceSource(0, 10), WatermarkStrategy.noWatermarks(), "monitor-" + i).uid("m" + i)
-          .sinkTo(new DiscardingSink<>()).uid("s" + i);
-    }
     return env;
-  }
-
-  /** The id restore looks the pipeline operator's state up by: user-defined if asked, else generated. */
-  private static OperatorID pipelineId(StreamExecutionEnvironment env, boolean userDefined) {
-    JobGraph graph = env.getStreamGraph().getJobGraph();
-    for (JobVertex v : graph.getVertices()) {
-      if (v.getName().startsWith("pipeline")) {
-        var head = v.getOperatorIDs().get(v.getOperatorIDs().size() - 1);
-        return userDefined ? head.getUserDefinedOperatorID().orElseThrow() : head.getGeneratedOperatorID();
-      }
-    }
-    throw new AssertionError("no pipeline vertex in " + graph.getVertices());
   }
 }

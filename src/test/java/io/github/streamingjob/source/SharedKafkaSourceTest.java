@@ -28,8 +28,8 @@ class SharedKafkaSourceTest {
   @Test
   void theShippedBidPipelinesReadTheirTopicOnce() throws IOException {
     JobConfig config = shipped("", "");
-    assertThat(groups(config)).containsExactly(List.of("bid-events", "bid-events-aggregated"), List.of("user-activity"),
-        List.of("order-events"), List.of("customers"));
+    assertThat(groups(config)).containsExactly(List.of("bid-events", "bid-events-aggregated"), List.of("customers"),
+        List.of("order-events"), List.of("user-activity"));
     SharedKafkaSource bids = SharedKafkaSource.group(config.enabledTopics()).get(0);
     // The table has the aggregation's computed column and watermark; each view only its entry's columns.
     assertThat(bids.table().sourceSchema()).extracting(ColumnDef::name)
@@ -41,6 +41,21 @@ class SharedKafkaSourceTest {
             + "`bid_id`, `amount`, `timestamp_ms`\nFROM `source_bid_events__raw`"))
         .anySatisfy(d -> assertThat(d).startsWith("CREATE TEMPORARY VIEW `source_bid_events_aggregated` AS\nSELECT "
             + "`user_id`, `bid_id`, `amount`, `timestamp_ms`, `event_time`\nFROM `source_bid_events__raw`"));
+  }
+
+  /**
+   * Which entries share a read, and the group id it commits under, never depend on the order of topics.yaml: the
+   * aggregation moved before the raw bids reads with them all the same, under the raw bids' group.
+   */
+  @Test
+  void theOrderOfTheEntriesDoesNotMatter() throws IOException {
+    JobConfig config = shipped("", "");
+    List<TopicDef> reversed = new java.util.ArrayList<>(config.enabledTopics());
+    java.util.Collections.reverse(reversed);
+    List<SharedKafkaSource> sources = SharedKafkaSource.group(reversed);
+    assertThat(sources).isEqualTo(SharedKafkaSource.group(config.enabledTopics()));
+    assertThat(sources.get(0).table().kafkaGroupId()).isEqualTo("flink-bid-events-v1");
+    assertThat(sources.get(0).rawTableName()).isEqualTo("source_bid_events__raw");
   }
 
   @Test

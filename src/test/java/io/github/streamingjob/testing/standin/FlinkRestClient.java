@@ -171,6 +171,28 @@ public final class FlinkRestClient {
         .method("PATCH", HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(30));
   }
 
+  /**
+   * The offset the job's Kafka sources last read in a partition (the connector's {@code currentOffset} gauge, as
+   * the web UI shows it, refreshed every few seconds), or -1 before one is reported: how far a job has read,
+   * committed or not.
+   */
+  public long kafkaCurrentOffset(String jobId, String topic, int partition) {
+    String suffix = ".KafkaSourceReader.topic." + topic + ".partition." + partition + ".currentOffset";
+    long max = -1;
+    for (JsonNode vertex : job(jobId).path("vertices")) {
+      String path = "jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+      for (JsonNode metric : get(path)) {
+        String id = metric.path("id").asText();
+        if (id.endsWith(suffix)) {
+          for (JsonNode value : get(path + "?get=" + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8))) {
+            max = Math.max(max, (long) value.path("max").asDouble(-1));
+          }
+        }
+      }
+    }
+    return max;
+  }
+
   public JsonNode get(String path) {
     return send(HttpRequest.newBuilder(base.resolve(path)).GET(), Duration.ofSeconds(30));
   }
