@@ -37,8 +37,6 @@ public final class CatalogSettings {
   public static final String S3TABLES_CATALOG_IMPL = "software.amazon.s3tables.iceberg.S3TablesCatalog";
   public static final String GLUE_CATALOG_IMPL = "org.apache.iceberg.aws.glue.GlueCatalog";
   public static final String S3_FILE_IO = "org.apache.iceberg.aws.s3.S3FileIO";
-  /** S3 Tables: 1 to 255 lowercase letters, digits and underscores, starting with a letter or digit. */
-  private static final Pattern S3TABLES_NAME = Pattern.compile("[a-z0-9][a-z0-9_]{0,254}");
 
   private final Type type;
   private final String name;
@@ -87,9 +85,7 @@ public final class CatalogSettings {
       problems.add(props.at(CATALOG_GROUP).key(RuntimeProperties.WAREHOUSE),
           "'" + warehouse + "' is not a table bucket ARN (arn:aws:s3tables:<region>:<account>:bucket/<name>)");
     }
-    if (type == Type.S3TABLES) {
-      checkS3TablesName("namespace", namespace, props.at(CATALOG_GROUP).key(RuntimeProperties.NAMESPACE), problems);
-    }
+    TableNames.check("namespace", namespace, type, props.at(CATALOG_GROUP).key(RuntimeProperties.NAMESPACE), problems);
     if (type == Type.HADOOP && warehouse != null) {
       warehouse = absoluteLocation(warehouse);
     }
@@ -121,14 +117,6 @@ public final class CatalogSettings {
     return absolute.endsWith("/") ? absolute.substring(0, absolute.length() - 1) : absolute;
   }
 
-  /** S3 Tables refuses other names at create time; say so before deploying. */
-  public static void checkS3TablesName(String what, String value, Problems.At at, Problems problems) {
-    if (!S3TABLES_NAME.matcher(value).matches()) {
-      problems.add(at, "'" + value + "' is not a valid S3 Tables " + what
-          + " name (lowercase letters, digits and underscores, starting with a letter or digit)");
-    }
-  }
-
   public Type type() {
     return type;
   }
@@ -145,6 +133,15 @@ public final class CatalogSettings {
 
   public String namespace() {
     return namespace;
+  }
+
+  /**
+   * The warehouse as the root every table must lie under, for the catalogs whose tables lie where their names put
+   * them under the warehouse (a directory warehouse; Glue, whose tables Iceberg places under it). S3 Tables and a
+   * REST server choose their tables' locations themselves.
+   */
+  public java.util.Optional<String> locationRoot() {
+    return type == Type.HADOOP || type == Type.GLUE ? java.util.Optional.of(warehouse) : java.util.Optional.empty();
   }
 
   /** Properties for Iceberg's {@code FlinkCatalogFactory}: one switch on the catalog type. */

@@ -1,6 +1,7 @@
 package io.github.streamingjob.job;
 
 import io.github.streamingjob.catalog.CatalogSettings;
+import io.github.streamingjob.catalog.TableNames;
 import io.github.streamingjob.config.ConfigException;
 import io.github.streamingjob.config.ConfigLoader;
 import io.github.streamingjob.config.JobConfig;
@@ -71,9 +72,8 @@ public final class JobPlanner {
     }
     for (TopicDef topic : canonical) {
       At at = at(topic);
-      if (catalog.type() == CatalogSettings.Type.S3TABLES) {
-        CatalogSettings.checkS3TablesName("table", topic.sink().tableName(), at.key("sink.table_name"), problems);
-      }
+      TableNames.check("table", topic.sink().tableName(), catalog.type(), at.key("sink.table_name"), problems);
+      TableNames.check("table", topic.deadLetterTable(), catalog.type(), at.key("dead_letter_table"), problems);
       BaseTransformer transformer =
           registry.create(config.transformations().get(topic.transformation()), topic, problems);
       SharedKafkaSource source = sourceOf.get(topic.name());

@@ -112,7 +112,8 @@ public final class MigrateSavepoint {
     String namespace = job.settings.catalog.namespace();
     FlinkCatalog catalog = IcebergCatalogs.create(job.settings.catalog);
     List<SinkDef> tables = JobPlanner.tables(job.pipelines);
-    SinkTables.Changes changes = SinkTables.check(catalog.catalog(), namespace, tables);
+    SinkTables.Changes changes = SinkTables.check(catalog.catalog(), namespace, tables,
+        job.settings.catalog.locationRoot());
     if (!changes.isEmpty()) {
       throw new ConfigException("the tables are not those of this config (" + changes + "): migrate with the config "
           + "the savepoint was taken with, then change it");

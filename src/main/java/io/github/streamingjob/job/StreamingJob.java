@@ -157,7 +157,8 @@ public final class StreamingJob {
     List<SinkDef> tables = JobPlanner.tables(job.pipelines);
     CompletableFuture<FlinkCatalog> flinkCatalog = Background.supply("iceberg-catalog", () -> IcebergCatalogs.create(catalog));
     CompletableFuture<SinkTables.Changes> changes = Background.supply("iceberg-catalog",
-        () -> SinkTables.check(Background.join(flinkCatalog).catalog(), catalog.namespace(), tables));
+        () -> SinkTables.check(Background.join(flinkCatalog).catalog(), catalog.namespace(), tables,
+            catalog.locationRoot()));
     job.planner.explainAgainstStandInSinks(job.pipelines);
     long checked = System.nanoTime();
     SinkTables.Changes pending = Background.join(changes);

@@ -3,11 +3,15 @@ package io.github.streamingjob.sink;
 import io.github.streamingjob.config.ConfigException;
 import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.util.Background;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.Transaction;
 import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
@@ -28,14 +32,16 @@ public final class SinkTables {
   private SinkTables() {}
 
   public static void ensure(Catalog catalog, String namespace, List<SinkDef> sinks) {
-    check(catalog, namespace, sinks).apply();
+    check(catalog, namespace, sinks, Optional.empty()).apply();
   }
 
   /**
    * Reads the catalog only: which tables to create, which to evolve, and every problem, thrown
-   * together. Nothing changes until {@link Changes#apply()}.
+   * together. Nothing changes until {@link Changes#apply()}. With a {@code warehouse} (a catalog whose tables
+   * lie where their names put them under it: a directory warehouse, Glue), every table, existing or to be created,
+   * must lie under it: a table is never written anywhere else.
    */
-  public static Changes check(Catalog catalog, String namespace, List<SinkDef> sinks) {
+  public static Changes check(Catalog catalog, String namespace, List<SinkDef> sinks, Optional<String> warehouse) {
     List<String> problems = new ArrayList<>();
     List<Runnable> actions = new ArrayList<>();
     List<String> descriptions = new ArrayList<>();
@@ -43,17 +49,32 @@ public final class SinkTables {
       TableIdentifier id = TableIdentifier.of(Namespace.of(namespace), sink.tableName());
       Schema wanted = IcebergSinkTable.icebergSchema(sink);
       if (!catalog.tableExists(id)) {
-        actions.add(() -> {
-          catalog.buildTable(id, wanted)
-              .withPartitionSpec(IcebergSinkTable.partitionSpec(sink, wanted))
-              .withProperties(sink.properties())
-              .create();
-          LOG.info("Created Iceberg table {}", id);
-        });
+        Catalog.TableBuilder builder = catalog.buildTable(id, wanted)
+            .withPartitionSpec(IcebergSinkTable.partitionSpec(sink, wanted))
+            .withProperties(sink.properties());
+        if (warehouse.isPresent()) {
+          // A create transaction knows the table's location and has written nothing yet.
+          Transaction create = builder.createTransaction();
+          if (outside(id, create.table().location(), warehouse.get(), "would be created at", problems)) {
+            continue;
+          }
+          actions.add(() -> {
+            create.commitTransaction();
+            LOG.info("Created Iceberg table {}", id);
+          });
+        } else {
+          actions.add(() -> {
+            builder.create();
+            LOG.info("Created Iceberg table {}", id);
+          });
+        }
         descriptions.add("table " + id + " to create");
         continue;
       }
       Table table = catalog.loadTable(id);
+      if (warehouse.isPresent() && outside(id, table.location(), warehouse.get(), "lies at", problems)) {
+        continue;
+      }
       List<Consumer<UpdateSchema>> changes = evolution(id, table.schema(), wanted, problems);
       if (!changes.isEmpty()) {
         actions.add(() -> {
@@ -95,6 +116,34 @@ public final class SinkTables {
     public void apply() {
       Background.runAll("iceberg-table-setup", actions);
     }
+  }
+
+  private static boolean outside(TableIdentifier id, String location, String warehouse, String verb,
+      List<String> problems) {
+    if (under(location, warehouse)) {
+      return false;
+    }
+    problems.add("table " + id + " " + verb + " " + location + ", outside the warehouse " + warehouse
+        + "; the job writes no table anywhere else (nothing was created or written)");
+    return true;
+  }
+
+  /** Whether {@code location} is {@code warehouse} or below it, once both are normalized ({@code ..} resolved). */
+  static boolean under(String location, String warehouse) {
+    URI l = new org.apache.hadoop.fs.Path(location).toUri().normalize();
+    URI w = new org.apache.hadoop.fs.Path(warehouse).toUri().normalize();
+    String root = w.getPath().endsWith("/") ? w.getPath() : w.getPath() + "/";
+    return scheme(l).equals(scheme(w)) && Objects.equals(emptyToNull(l.getAuthority()), emptyToNull(w.getAuthority()))
+        && (l.getPath() + "/").startsWith(root);
+  }
+
+  private static String scheme(URI uri) {
+    String s = uri.getScheme() == null ? "file" : uri.getScheme();
+    return s.equals("s3a") || s.equals("s3n") ? "s3" : s;
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   /** Columns to add or widen; anything Iceberg cannot do safely is a problem naming the column. */

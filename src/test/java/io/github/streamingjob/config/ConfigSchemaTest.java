@@ -34,7 +34,8 @@ class ConfigSchemaTest {
   /** Refused by the loader for reasons a schema can express: the schema must refuse them too. */
   static final Set<String> SCHEMA_REFUSES = Set.of("bad-topic-name", "change-data-without-primary-key",
       "class-valued-properties", "empty-file",
-      "list-written-as-map", "missing-required-keys", "sink-properties-contradict", "unknown-key", "yaml-1-1-scalars", "bad-maintenance");
+      "list-written-as-map", "missing-required-keys", "sink-properties-contradict", "unknown-key", "yaml-1-1-scalars", "bad-maintenance",
+      "table-name-path", "hadoop-names");
   /** Not YAML an editor could load at all. */
   static final Set<String> NOT_LOADABLE = Set.of("not-yaml", "java-class-tag", "alias-bomb");
 

@@ -311,7 +311,9 @@ class ClusterDeploymentITCase {
   @Test
   @Order(4)
   void aTopicAddedInANewJarRunFromTheSavepointKeepsEveryPipelinesState() throws Exception {
-    traffic.phase(3, 600, false, false); // no clocks: the phase's windows are open at the stop
+    // Event times within the phase's first minute and no clocks: its window is open at the stop (the watermark
+    // follows the data, 5 s behind it, so three minutes of bids would close the first two themselves).
+    traffic.phase(3, 600, false, false, 50_000L);
     awaitCondition("the phase committed, its windows open", () -> TABLES.stream()
         .allMatch(t -> actual(t).equals(traffic.expected(t))));
     kafka.createTopic("page-views", 2);
@@ -529,10 +531,16 @@ class ClusterDeploymentITCase {
      * with {@code paced}, 1,000 bids a second, so that the phase is still being produced at its first commit.
      */
     synchronized void phase(int p, int n, boolean withMalformed, boolean paced) throws InterruptedException {
+      phase(p, n, withMalformed, paced, 180_000L);
+    }
+
+    /** As above, the event times spread over {@code spanMillis} from the start of the phase's hour. */
+    synchronized void phase(int p, int n, boolean withMalformed, boolean paced, long spanMillis)
+        throws InterruptedException {
       long base = T0 + p * 3_600_000L;
       try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
         for (int i = 0; i < n; i++) {
-          long ts = base + i * 180_000L / n;
+          long ts = base + i * spanMillis / n;
           String id = "b" + p + "-" + i;
           int user = i % 7;
           String amount = (i % 100) + ".5";

@@ -108,13 +108,14 @@ class JobPlannerTest {
         + "\"warehouse\":\"arn:aws:s3tables:eu-west-1:123456789012:bucket/b\",\"namespace\":\"Streaming-NS\"}}";
     String topics = shipped().replace("table_name: \"bid_events_raw\"", "table_name: \"BidEventsRaw\"");
     String message = problems(args(topics, KAFKA, s3tables));
-    assertThat(message).contains("property group 'IcebergCatalog': key 'namespace': 'Streaming-NS' is not a valid "
-        + "S3 Tables namespace name (lowercase letters, digits and underscores, starting with a letter or digit)");
+    assertThat(message).contains("property group 'IcebergCatalog': key 'namespace': 'Streaming-NS' is not a "
+        + "namespace name: S3 Tables takes lowercase letters, digits and underscores, starting and ending with a "
+        + "letter or digit");
     // Property problems stop the job before topics are looked at; fix the namespace to see the table.
     String fixed = s3tables.replace("Streaming-NS", "streaming");
     assertThat(problems(args(topics, KAFKA, fixed))).isEqualTo("1 configuration problem:\n"
-        + "  - topics.yaml: topic 'bid-events': key 'sink.table_name': 'BidEventsRaw' is not a valid S3 Tables table "
-        + "name (lowercase letters, digits and underscores, starting with a letter or digit)");
+        + "  - topics.yaml: topic 'bid-events': key 'sink.table_name': 'BidEventsRaw' is not a table name: S3 Tables "
+        + "takes lowercase letters, digits and underscores, starting and ending with a letter or digit");
   }
 
   @Test

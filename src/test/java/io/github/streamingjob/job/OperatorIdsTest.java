@@ -49,7 +49,8 @@ class OperatorIdsTest {
   static StreamingJob.Assembly translated(CliArgs cli, StreamExecutionEnvironment env) {
     StreamingJob.Assembly job = StreamingJob.Assembly.of(cli, env, JobSources.fromArgs(cli));
     FlinkCatalog catalog = IcebergCatalogs.create(job.settings.catalog);
-    SinkTables.check(catalog.catalog(), job.settings.catalog.namespace(), JobPlanner.tables(job.pipelines)).apply();
+    SinkTables.check(catalog.catalog(), job.settings.catalog.namespace(), JobPlanner.tables(job.pipelines),
+        job.settings.catalog.locationRoot()).apply();
     IcebergCatalogs.register(job.tableEnv, job.settings.catalog, catalog);
     job.planner.addInserts(job.tableEnv.createStatementSet(), job.pipelines).attachAsDataStream();
     return job;

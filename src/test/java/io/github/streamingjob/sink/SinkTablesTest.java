@@ -11,6 +11,7 @@ import io.github.streamingjob.config.TopicDef;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -108,5 +109,46 @@ class SinkTablesTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("table ns.t: column 'id' is int in the existing table but string in sink.schema");
     assertThat(catalog.tableExists(TableIdentifier.of("ns", "other"))).isFalse();
+  }
+
+  /**
+   * A name that steps out of a directory warehouse (what Iceberg's Hadoop catalog does not stop): a new table is
+   * refused before anything is written, an existing one before anything more is written to it. The job's own
+   * name rules (TableNames) refuse such names first; this is the check of where the table really lies.
+   */
+  @Test
+  void aTableOutsideTheWarehouseIsRefusedBeforeAnythingIsWritten(@TempDir Path root) {
+    Path wh = root.resolve("wh");
+    HadoopCatalog catalog = new HadoopCatalog(new Configuration(), wh.toUri().toString());
+    Optional<String> warehouse = Optional.of(wh.toUri().toString());
+    SinkDef escaping = new SinkDef("../../outside", COLUMNS, List.of(), List.of(), Map.of());
+    assertThatThrownBy(() -> SinkTables.check(catalog, "ns", List.of(escaping), warehouse))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("table ns.../../outside would be created at file:")
+        .hasMessageContaining(root + "/wh/ns/../../outside, outside the warehouse")
+        .hasMessageContaining(", outside the warehouse " + wh.toUri() + "; the job writes no table anywhere else "
+            + "(nothing was created or written)");
+    assertThat(root.resolve("outside")).doesNotExist();
+
+    // Made outside by hand, as Iceberg's Hadoop catalog lets anyone: the job will not write to it.
+    catalog.createTable(TableIdentifier.of("ns", "../../outside"), IcebergSinkTable.icebergSchema(escaping));
+    assertThat(root.resolve("outside/metadata")).exists();
+    assertThatThrownBy(() -> SinkTables.check(catalog, "ns", List.of(escaping), warehouse))
+        .hasMessageContaining("table ns.../../outside lies at file:")
+        .hasMessageContaining(root + "/wh/ns/../../outside, outside the warehouse");
+
+    SinkTables.check(catalog, "ns", List.of(sink(COLUMNS, List.of(), List.of())), warehouse).apply();
+    assertThat(catalog.loadTable(TableIdentifier.of("ns", "t")).location()).endsWith(wh + "/ns/t");
+  }
+
+  @Test
+  void underTheWarehouseMeansBelowItOnceNormalized() {
+    assertThat(SinkTables.under("file:/tmp/wh/ns/t", "file:///tmp/wh")).isTrue();
+    assertThat(SinkTables.under("file:/tmp/wh", "file:///tmp/wh/")).isTrue();
+    assertThat(SinkTables.under("file:/tmp/wh/ns/../../other/t", "file:///tmp/wh")).isFalse();
+    assertThat(SinkTables.under("file:/tmp/wh2/ns/t", "file:///tmp/wh")).as("a sibling with a longer name").isFalse();
+    assertThat(SinkTables.under("s3://bucket/wh/ns.db/t", "s3a://bucket/wh")).isTrue();
+    assertThat(SinkTables.under("s3://other/wh/ns.db/t", "s3://bucket/wh")).as("another bucket").isFalse();
+    assertThat(SinkTables.under("hdfs://nn/wh/t", "file:///wh")).as("another file system").isFalse();
   }
 }
