@@ -311,9 +311,10 @@ class ClusterDeploymentITCase {
   @Test
   @Order(4)
   void aTopicAddedInANewJarRunFromTheSavepointKeepsEveryPipelinesState() throws Exception {
-    // Event times within the phase's first minute and no clocks: its window is open at the stop (the watermark
-    // follows the data, 5 s behind it, so three minutes of bids would close the first two themselves).
-    traffic.phase(3, 600, false, false, 50_000L);
+    // Event times within the phase's first minute and clocks 40 s into it: the watermark (5 s behind the data)
+    // closes what is left of the phase before, and the phase's own window is open at the stop.
+    traffic.phase(3, 600, false, false, 30_000L);
+    traffic.clocks(3, 40_000L);
     awaitCondition("the phase committed, its windows open", () -> TABLES.stream()
         .allMatch(t -> actual(t).equals(traffic.expected(t))));
     kafka.createTopic("page-views", 2);
@@ -582,10 +583,15 @@ class ClusterDeploymentITCase {
      * watermark, so a partition that gets nothing after a restart would hold the windows open.
      */
     synchronized void clocks(int p) {
-      long clock = T0 + p * 3_600_000L + 210_000L;
+      clocks(p, 210_000L);
+    }
+
+    /** The clock bids at {@code afterMillis} into phase {@code p}'s hour: the watermark moves to 5 s before. */
+    synchronized void clocks(int p, long afterMillis) {
+      long clock = T0 + p * 3_600_000L + afterMillis;
       try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
         for (int partition = 0; partition < BID_PARTITIONS; partition++) {
-          String id = "clock" + p + "-" + partition;
+          String id = "clock" + p + "-" + afterMillis + "-" + partition;
           bids.add(new String[] {id, "99", "0.5", Long.toString(clock)});
           send(producer, "bid-events", partition,
               String.format("{\"user_id\":99,\"bid_id\":\"%s\",\"amount\":0.5,\"timestamp_ms\":%d}", id, clock));
