@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.types.logical.LogicalType;
@@ -66,6 +67,9 @@ public final class ConfigLoader {
   static final String EXPRESSION = "expression";
   static final String COLUMN = "column";
   static final String DELAY = "delay";
+  static final String IDLE_TIMEOUT = "idle_timeout";
+  /** {@code watermark.idle_timeout: off}: no partition is ever taken for idle. */
+  static final String OFF = "off";
   static final String TABLE_NAME = "table_name";
   static final String SCHEMA = "schema";
   static final String PARTITION_BY = "partition_by";
@@ -359,24 +363,42 @@ public final class ConfigLoader {
   }
 
   private static WatermarkDef watermark(Object value, At at, List<ColumnDef> source, Problems problems) {
-    Map<String, Object> m = asMap(value, at, problems, "a mapping with keys column, delay");
+    Map<String, Object> m = asMap(value, at, problems, "a mapping with keys column, delay, idle_timeout");
     if (m == null) {
       return null;
     }
-    checkKeys(m, List.of(COLUMN, DELAY), at, problems);
+    checkKeys(m, List.of(COLUMN, DELAY, IDLE_TIMEOUT), at, problems);
     String column = string(required(m, COLUMN, at, problems), at.key(COLUMN), problems);
     String delayText = string(m.getOrDefault(DELAY, "0 s"), at.key(DELAY), problems);
-    if (column == null || delayText == null) {
+    String idleText = string(m.getOrDefault(IDLE_TIMEOUT, WatermarkDef.DEFAULT_IDLE_TIMEOUT.toSeconds() + " s"),
+        at.key(IDLE_TIMEOUT), problems);
+    if (column == null || delayText == null || idleText == null) {
       return null;
     }
     if (source.stream().noneMatch(c -> c.name().equals(column))) {
       problems.add(at.key(COLUMN), "'" + column + "' is not a column of source_schema");
     }
+    Duration delay = duration(delayText, at.key(DELAY), problems);
+    Optional<Duration> idle = Optional.empty();
+    if (!OFF.equals(idleText.trim())) {
+      idle = Optional.ofNullable(duration(idleText, at.key(IDLE_TIMEOUT), problems));
+      if (idle.isPresent() && (idle.get().isZero() || idle.get().isNegative())) {
+        problems.add(at.key(IDLE_TIMEOUT), "'" + idleText + "' is not a positive duration (write 'off' for a "
+            + "watermark that waits for every partition)");
+        return null;
+      }
+      if (idle.isEmpty()) {
+        return null;
+      }
+    }
+    return delay == null ? null : new WatermarkDef(column, delay, idle);
+  }
+
+  private static Duration duration(String text, At at, Problems problems) {
     try {
-      Duration delay = TimeUtils.parseDuration(delayText);
-      return new WatermarkDef(column, delay);
+      return TimeUtils.parseDuration(text);
     } catch (IllegalArgumentException e) {
-      problems.add(at.key(DELAY), "'" + delayText + "' is not a duration (e.g. '5 s', '500 ms', '1 min')");
+      problems.add(at, "'" + text + "' is not a duration (e.g. '5 s', '500 ms', '1 min')");
       return null;
     }
   }

@@ -259,10 +259,20 @@ public final class JobPlanner {
         + "-- source (on_error: " + t.onError().value() + ")"
         + (p.source().members().size() > 1 ? ", read once for " + p.source().members().stream().map(TopicDef::name)
             .collect(java.util.stream.Collectors.joining(", ")) : "") + "\n"
+        + eventTime(p)
         + String.join(";\n", p.source().ddl(kafka, true)) + ";\n"
         + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), IcebergSinkTable.resolved(t)) + ";\n"
         + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n"
         + (p.keepsDeadLetters() ? "-- malformed records\n" + p.deadLetterInsertInto(deadLetterName(t)) + ";\n" : "");
+  }
+
+  /** The watermark in effect for the pipeline's source, in words: what holds its windows open, and for how long. */
+  static String eventTime(Pipeline p) {
+    return p.topic().watermark().flatMap(own -> p.source().table().watermark()).map(w -> "-- event time: " + w.column() + ", watermark "
+        + org.apache.flink.util.TimeUtils.formatWithHighestUnit(w.delay()) + " behind the newest event of the slowest "
+        + "partition; " + w.idleTimeout().map(d -> "a partition silent for "
+            + org.apache.flink.util.TimeUtils.formatWithHighestUnit(d) + " no longer holds it back (idle_timeout)")
+            .orElse("idle_timeout off: a silent partition holds every window open") + "\n").orElse("");
   }
 
   private static String standInSinkDdl(String name, SinkDef sink, boolean acceptsChanges) {

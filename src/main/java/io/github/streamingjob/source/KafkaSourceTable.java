@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.flink.util.TimeUtils;
 
 /**
  * Generates the Kafka source of one topic. With {@code on_error: fail} it is one table. Otherwise it
@@ -21,6 +22,8 @@ public final class KafkaSourceTable {
   public static final String KAFKA_PARTITION = "__kafka_partition";
   public static final String KAFKA_OFFSET = "__kafka_offset";
   public static final String KAFKA_TIMESTAMP = "__kafka_timestamp";
+  /** Flink's source idleness, per table (FLIP-296). */
+  static final String IDLE_TIMEOUT_OPTION = "scan.watermark.idle-timeout";
 
   private KafkaSourceTable() {}
 
@@ -51,6 +54,9 @@ public final class KafkaSourceTable {
     if (kafka.bounded()) {
       o.put("scan.bounded.mode", "latest-offset");
     }
+    // Per partition: Flink's Kafka source keeps a watermark per partition and leaves out the idle ones.
+    topic.watermark().flatMap(WatermarkDef::idleTimeout)
+        .ifPresent(d -> o.put(IDLE_TIMEOUT_OPTION, TimeUtils.formatWithHighestUnit(d)));
     if (keepsMalformed(topic)) {
       o.put("format", DeadLetterFormatFactory.IDENTIFIER);
       String prefix = DeadLetterFormatFactory.IDENTIFIER + ".";

@@ -57,6 +57,7 @@ class ConfigLoaderTest {
     TopicDef agg = config.topics().get(3);
     assertThat(agg.topic()).isEqualTo("bid-events");
     assertThat(agg.watermark()).contains(new WatermarkDef("event_time", Duration.ofSeconds(5)));
+    assertThat(agg.watermark().get().idleTimeout()).as("the default").contains(Duration.ofSeconds(30));
     assertThat(agg.sourceSchema().get(4)).isEqualTo(ColumnDef.computed("event_time", "TO_TIMESTAMP_LTZ(timestamp_ms, 3)"));
     assertThat(config.transformations().get("bid_events_aggregated").qualifiedClassName())
         .isEqualTo("io.github.streamingjob.transformations.BidEventsAggregatedTransformer");
@@ -186,6 +187,24 @@ class ConfigLoaderTest {
         new PartitionField(PartitionField.Transform.HOURS, "event_time", 0));
     assertThat(sink.primaryKey()).containsExactly("bid_id");
     assertThat(sink.properties()).isEqualTo(Map.of("write.parquet.compression-codec", "zstd"));
+  }
+
+  @Test
+  void idleTimeoutIsADurationOrOff() throws Exception {
+    String from = "column: \"event_time\"\n      delay: \"5 s\"";
+    TopicDef off = ConfigLoader.parse(topicsWith(from, from + "\n      idle_timeout: off"), TRANSFORMATIONS)
+        .topics().get(3);
+    assertThat(off.watermark().get().idleTimeout()).isEmpty();
+    TopicDef minute = ConfigLoader.parse(topicsWith(from, from + "\n      idle_timeout: \"1 min\""), TRANSFORMATIONS)
+        .topics().get(3);
+    assertThat(minute.watermark()).contains(new WatermarkDef("event_time", Duration.ofSeconds(5),
+        java.util.Optional.of(Duration.ofMinutes(1))));
+    assertThat(problems(topicsWith(from, from + "\n      idle_timeout: \"0 s\""), TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events-aggregated': key 'watermark.idle_timeout': '0 s' is not a positive duration "
+            + "(write 'off' for a watermark that waits for every partition)");
+    assertThat(problems(topicsWith(from, from + "\n      idle_timeout: never"), TRANSFORMATIONS)).containsExactly(
+        "topics.yaml: topic 'bid-events-aggregated': key 'watermark.idle_timeout': 'never' is not a duration "
+            + "(e.g. '5 s', '500 ms', '1 min')");
   }
 
   @Test

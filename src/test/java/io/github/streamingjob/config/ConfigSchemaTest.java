@@ -85,7 +85,7 @@ class ConfigSchemaTest {
         .containsExactlyInAnyOrder(ConfigLoader.NAME, ConfigLoader.TYPE, ConfigLoader.EXPRESSION);
     assertThat(names(defs.path("column").path("properties"))).containsExactlyInAnyOrder(ConfigLoader.NAME, ConfigLoader.TYPE);
     assertThat(names(topic.path("watermark").path("properties")))
-        .containsExactlyInAnyOrder(ConfigLoader.COLUMN, ConfigLoader.DELAY);
+        .containsExactlyInAnyOrder(ConfigLoader.COLUMN, ConfigLoader.DELAY, ConfigLoader.IDLE_TIMEOUT);
     assertThat(texts(topic.path("scan_mode").path("enum"))).isEqualTo(ScanMode.names());
     assertThat(texts(topic.path("on_error").path("enum"))).isEqualTo(OnError.names());
     assertThat(texts(topic.path("format").path("enum"))).isEqualTo(ConfigLoader.FORMATS);

@@ -19,7 +19,7 @@ class LocalRunnerITCase {
   @TempDir Path dir;
 
   @Test
-  void sampleDataReachesEverySinkTableWithinAMinute() throws Exception {
+  void sampleDataReachesEverySinkTable() throws Exception {
     // The shipped application_properties.json (a warehouse relative to the working directory), with
     // faster commits.
     String relative = "target/local-runner-it-" + System.nanoTime();
@@ -42,7 +42,9 @@ class LocalRunnerITCase {
     try (LocalRunner.Running run = LocalRunner.start(CliArgs.parse("--properties", props.toString()))) {
       assertThat(run.tables()).containsExactly("bid_events_raw", "user_events_processed", "order_events_enriched",
           "bid_events_aggregated", "customers");
-      while (!everyTableHasRows(run) && System.nanoTime() - start < 60_000_000_000L) {
+      // The windowed table last: the generator leaves a partition of bid-events quiet, and its windows close once
+      // that partition is idle (watermark.idle_timeout, 30 s). A deadline for a loaded machine, not a target.
+      while (!everyTableHasRows(run) && System.nanoTime() - start < 180_000_000_000L) {
         Thread.sleep(500);
       }
       System.out.printf("All five tables had rows %.1f s after start%n", (System.nanoTime() - start) / 1e9);

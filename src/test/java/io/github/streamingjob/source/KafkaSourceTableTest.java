@@ -80,6 +80,7 @@ public class KafkaSourceTableTest {
         + "  'properties.security.protocol' = 'PLAINTEXT',\n"
         + "  'properties.group.id' = 'g',\n"
         + "  'scan.startup.mode' = 'earliest-offset',\n"
+        + "  'scan.watermark.idle-timeout' = '30 s',\n"
         + "  'format' = 'dead-letter',\n"
         + "  'dead-letter.on-error' = 'dead-letter',\n"
         + "  'dead-letter.format' = 'json',\n"
