@@ -14,7 +14,9 @@ import io.github.streamingjob.sink.IcebergSinkTable;
 import io.github.streamingjob.source.ComputedColumns;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.source.KafkaSourceTable;
+import io.github.streamingjob.source.LateRecords;
 import io.github.streamingjob.source.SharedKafkaSource;
+import io.github.streamingjob.sink.LateRecordsTable;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.transform.TransformerRegistry;
 import io.github.streamingjob.util.Secrets;
@@ -40,7 +42,16 @@ public final class JobPlanner {
   private final CatalogSettings catalog;
   private final Secrets secrets;
 
+  private final boolean keepLate;
+
   public JobPlanner(StreamTableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog, Secrets secrets) {
+    this(tableEnv, kafka, catalog, secrets, true);
+  }
+
+  /** {@code keepLate} false: the job without late-record gates, as the versions before it planned it. */
+  JobPlanner(StreamTableEnvironment tableEnv, KafkaSettings kafka, CatalogSettings catalog, Secrets secrets,
+      boolean keepLate) {
+    this.keepLate = keepLate;
     this.tableEnv = tableEnv;
     this.kafka = kafka;
     this.catalog = catalog;
@@ -61,9 +72,13 @@ public final class JobPlanner {
     }
     // Entries reading one Kafka topic the same way share one source: the topic is read and decoded once.
     java.util.Map<String, SharedKafkaSource> sourceOf = new java.util.HashMap<>();
-    for (SharedKafkaSource source : SharedKafkaSource.group(canonical)) {
+    for (SharedKafkaSource source : SharedKafkaSource.group(canonical, keepLate)) {
       try {
-        source.ddl(kafka, false).forEach(this::execute);
+        if (source.gatesLateRecords()) {
+          LateRecords.register(tableEnv, source, kafka, this::execute);
+        } else {
+          source.ddl(kafka, false).forEach(this::execute);
+        }
         source.members().forEach(m -> sourceOf.put(m.name(), source));
       } catch (RuntimeException e) {
         source.members().forEach(m -> problems.add(at(m).key("source_schema"),
@@ -156,24 +171,36 @@ public final class JobPlanner {
    */
   public static List<Insert> inserts(List<Pipeline> pipelines) {
     List<Insert> inserts = new ArrayList<>();
-    pipelines.forEach(p -> inserts.add(new Insert(p.topic().sink(), List.of(p), false)));
+    pipelines.forEach(p -> inserts.add(new Insert(p.topic().sink(), List.of(p), Insert.Kind.SINK)));
     java.util.Map<String, List<Pipeline>> byTable = new java.util.LinkedHashMap<>();
     pipelines.stream().filter(Pipeline::keepsDeadLetters)
         .forEach(p -> byTable.computeIfAbsent(p.topic().deadLetterTable(), t -> new ArrayList<>()).add(p));
-    byTable.forEach((table, ps) -> inserts.add(new Insert(DeadLetterTable.of(table), ps, true)));
+    byTable.forEach((table, ps) -> inserts.add(new Insert(DeadLetterTable.of(table), ps, Insert.Kind.DEAD_LETTERS)));
+    List<Pipeline> late = lateRecordPipelines(pipelines);
+    if (!late.isEmpty()) {
+      inserts.add(new Insert(LateRecordsTable.of(LateRecordsTable.NAME), late, Insert.Kind.LATE_RECORDS));
+    }
     return inserts;
   }
 
-  /** One INSERT of the job: the table it writes and the pipelines whose rows (or malformed records) go there. */
+  /** The pipelines whose late records are kept, in order. */
+  static List<Pipeline> lateRecordPipelines(List<Pipeline> pipelines) {
+    return pipelines.stream().filter(p -> LateRecords.gated(p.topic(), p.source())).collect(java.util.stream.Collectors.toList());
+  }
+
+  /** One INSERT of the job: the table it writes and the pipelines whose rows (or rejected records) go there. */
   public static final class Insert {
+    /** A pipeline's sink table, or a table of several pipelines' malformed or late records. */
+    enum Kind { SINK, DEAD_LETTERS, LATE_RECORDS }
+
     private final SinkDef table;
     private final List<Pipeline> pipelines;
-    private final boolean deadLetters;
+    private final Kind kind;
 
-    Insert(SinkDef table, List<Pipeline> pipelines, boolean deadLetters) {
+    Insert(SinkDef table, List<Pipeline> pipelines, Kind kind) {
       this.table = table;
       this.pipelines = List.copyOf(pipelines);
-      this.deadLetters = deadLetters;
+      this.kind = kind;
     }
 
     /** The table written, as topics.yaml declares it (its columns are the INSERT's column list). */
@@ -181,17 +208,25 @@ public final class JobPlanner {
       return table;
     }
 
-    /** The one pipeline writing a sink table, or every pipeline keeping its malformed records in a dead-letter table. */
+    /** The one pipeline writing a sink table, or every pipeline keeping its malformed or late records in a table. */
     public List<Pipeline> pipelines() {
       return pipelines;
     }
 
+    /** Whether the table is one of several pipelines' rejected records (malformed or late), not a pipeline's own. */
     public boolean deadLetters() {
-      return deadLetters;
+      return kind != Kind.SINK;
     }
 
     String into(String qualifiedTable) {
-      return deadLetters ? Pipeline.deadLetterInsertInto(qualifiedTable, pipelines) : pipelines.get(0).insertInto(qualifiedTable);
+      switch (kind) {
+        case DEAD_LETTERS:
+          return Pipeline.deadLetterInsertInto(qualifiedTable, pipelines);
+        case LATE_RECORDS:
+          return Pipeline.lateRecordsInsertInto(qualifiedTable, pipelines);
+        default:
+          return pipelines.get(0).insertInto(qualifiedTable);
+      }
     }
   }
 
@@ -238,6 +273,9 @@ public final class JobPlanner {
     pipelines.forEach(p -> tables.put(p.topic().sink().tableName(), IcebergSinkTable.resolved(p.topic())));
     pipelines.stream().filter(Pipeline::keepsDeadLetters)
         .forEach(p -> tables.putIfAbsent(p.topic().deadLetterTable(), DeadLetterTable.of(p.topic().deadLetterTable())));
+    if (!lateRecordPipelines(pipelines).isEmpty()) {
+      tables.putIfAbsent(LateRecordsTable.NAME, LateRecordsTable.of(LateRecordsTable.NAME));
+    }
     return List.copyOf(tables.values());
   }
 
@@ -263,7 +301,10 @@ public final class JobPlanner {
         + String.join(";\n", p.source().ddl(kafka, true)) + ";\n"
         + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), IcebergSinkTable.resolved(t)) + ";\n"
         + "-- insert\n" + p.insertInto(sinkName(t)) + ";\n"
-        + (p.keepsDeadLetters() ? "-- malformed records\n" + p.deadLetterInsertInto(deadLetterName(t)) + ";\n" : "");
+        + (p.keepsDeadLetters() ? "-- malformed records\n" + p.deadLetterInsertInto(deadLetterName(t)) + ";\n" : "")
+        + (LateRecords.gated(t, p.source()) ? "-- late records (event time at or behind the watermark when read), "
+            + "kept instead of dropped\n" + Pipeline.lateRecordsInsertInto(Sql.path(catalog.name(), catalog.namespace(),
+                LateRecordsTable.NAME), List.of(p)) + ";\n" : "");
   }
 
   /** The watermark in effect for the pipeline's source, in words: what holds its windows open, and for how long. */

@@ -106,7 +106,8 @@ public final class MigrateSavepoint {
     JobSources sources = JobSources.fromArgs(cli);
     CheckpointMetadata savepoint = load(from);
     StreamExecutionEnvironment env = new StreamExecutionEnvironment();
-    StreamingJob.Assembly job = StreamingJob.Assembly.of(cli, env, sources);
+    // Planned as the version before planned it (no late-record gates), for its positions in the graph.
+    StreamingJob.Assembly job = StreamingJob.Assembly.of(cli, env, sources, false);
     // The ids depend on the graph's shape, and that on the parallelism: the one the savepoint's job ran with.
     env.setParallelism(parallelism != null ? parallelism : job.settings.job.parallelism().orElse(parallelism(savepoint)));
     String namespace = job.settings.catalog.namespace();

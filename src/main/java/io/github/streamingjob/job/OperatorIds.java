@@ -1,5 +1,6 @@
 package io.github.streamingjob.job;
 
+import io.github.streamingjob.source.LateRecords;
 import io.github.streamingjob.source.SharedKafkaSource;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -129,7 +130,12 @@ public final class OperatorIds {
    */
   static List<Operator> assign(StreamExecutionEnvironment env, List<JobPlanner.Insert> inserts, String namespace,
       Sinks sinks) {
-    List<Transformation<?>> roots = env.getTransformations();
+    // The INSERTs' sinks: operators added to the environment on the way (a late-record gate) feed one of them.
+    Set<Transformation<?>> feeding = new java.util.HashSet<>();
+    env.getTransformations().forEach(t -> t.getTransitivePredecessors().stream().filter(p -> p != t)
+        .forEach(feeding::add));
+    List<Transformation<?>> roots = env.getTransformations().stream().filter(t -> !feeding.contains(t))
+        .collect(Collectors.toList());
     if (roots.size() != inserts.size()) {
       throw new IllegalStateException("expected one translated INSERT per table (" + inserts.size() + "), found "
           + roots.size());
@@ -187,7 +193,13 @@ public final class OperatorIds {
       String uid;
       String state;
       boolean owned = e.getValue().size() == 1 && !inserts.get(e.getValue().iterator().next()).deadLetters();
-      if (t instanceof SourceTransformation && sourceUids.containsKey(kind)) {
+      if (t.getUid() != null && t.getUid().endsWith(LateRecords.GATE_UID_SUFFIX)) {
+        uid = t.getUid(); // named where it is made, from its entry: its state is the entry's watermark
+        state = "watermark of its late-record gate";
+        owners.clear();
+        owners.add(uid.substring(LateRecords.GATE_UID_PREFIX.length(), uid.length() - LateRecords.GATE_UID_SUFFIX.length()));
+        owned = true;
+      } else if (t instanceof SourceTransformation && sourceUids.containsKey(kind)) {
         uid = sourceUids.get(kind);
         state = "position in Kafka topic " + uid.substring(uid.indexOf(": ") + 2);
         owners.clear();
@@ -234,7 +246,8 @@ public final class OperatorIds {
     }
     operators.stream().filter(o -> o.state().isPresent() && o.pipeline().isEmpty() && o.table().isPresent()
         && !o.state().get().startsWith("maintenance"))
-        .forEach(o -> out.append("--   ").append(String.join(", ", o.pipelines())).append(" (malformed records): '")
+        .forEach(o -> out.append("--   ").append(String.join(", ", o.pipelines())).append(o.table().get().endsWith("." + io.github.streamingjob.sink.LateRecordsTable.NAME)
+            ? " (late records): '" : " (malformed records): '")
             .append(o.uid()).append("'\n"));
     for (io.github.streamingjob.config.TopicDef t : all) {
       if (!running.contains(t.name())) {

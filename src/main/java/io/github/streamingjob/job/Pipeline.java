@@ -5,6 +5,8 @@ import io.github.streamingjob.config.OnError;
 import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.sink.DeadLetterTable;
+import io.github.streamingjob.sink.LateRecordsTable;
+import io.github.streamingjob.source.LateRecords;
 import io.github.streamingjob.source.KafkaSourceTable;
 import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.transform.BaseTransformer;
@@ -64,8 +66,14 @@ public final class Pipeline {
    */
   static String deadLetterInsertInto(String qualifiedTable, List<Pipeline> pipelines) {
     return insert(qualifiedTable, DeadLetterTable.of(pipelines.get(0).topic.deadLetterTable()), pipelines.stream()
-        .map(p -> KafkaSourceTable.deadLetterSelect(p.topic, p.source.rawTableName()))
+        .map(p -> KafkaSourceTable.deadLetterSelect(p.topic, p.source.readTableName()))
         .collect(Collectors.joining("\nUNION ALL\n")));
+  }
+
+  /** One INSERT of several pipelines' late records into the late-records table: one writer and committer for it. */
+  static String lateRecordsInsertInto(String qualifiedTable, List<Pipeline> pipelines) {
+    return insert(qualifiedTable, LateRecordsTable.of(LateRecordsTable.NAME), pipelines.stream()
+        .map(p -> LateRecords.select(p.topic)).collect(Collectors.joining("\nUNION ALL\n")));
   }
 
   private static String insert(String table, SinkDef columnsOf, String query) {

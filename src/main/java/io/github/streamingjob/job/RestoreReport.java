@@ -1,6 +1,8 @@
 package io.github.streamingjob.job;
 
 import io.github.streamingjob.config.TopicDef;
+import io.github.streamingjob.sink.LateRecordsTable;
+import io.github.streamingjob.source.LateRecords;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -53,6 +55,7 @@ public final class RestoreReport {
       List<String> fresh = new ArrayList<>();
       boolean ownCarried = false;
       boolean sharedSourceCarried = false;
+      boolean gateNew = false;
       for (OperatorIds.Operator o : ordered) {
         boolean mine = o.pipeline().map(name::equals).orElse(isSource(o) && o.pipelines().contains(name));
         if (o.state().isEmpty() || !mine) {
@@ -60,6 +63,10 @@ public final class RestoreReport {
         }
         boolean carried = savepoint.operators().containsKey(ids.get(o.uid()));
         String what = describe(o);
+        if (!carried && o.uid().endsWith(LateRecords.GATE_UID_SUFFIX)) {
+          gateNew = true; // new in this version, or with the pipeline: it judges by the first watermark that comes
+          continue;
+        }
         if (carried) {
           keeps.add(what);
           if (isSource(o) && o.pipelines().size() > 1) {
@@ -84,6 +91,9 @@ public final class RestoreReport {
         out.append("CHANGED, keeps ").append(String.join("; ", keeps)).append("; starts afresh: ")
             .append(String.join("; ", fresh));
         losing.add(name);
+      }
+      if (gateNew && ownCarried) {
+        out.append("; its late-record gate starts with the next watermark (no saved one)");
       }
       out.append('\n');
     }
@@ -168,7 +178,10 @@ public final class RestoreReport {
       names.putIfAbsent(OperatorIds.tableUid(table, "committer"), "Iceberg commit of table " + table + by);
       String dlq = namespace + "." + t.deadLetterTable();
       names.putIfAbsent(OperatorIds.tableUid(dlq, "committer"), "Iceberg commit of table " + dlq);
+      names.putIfAbsent(LateRecords.gateUid(t.name()), "watermark of the late-record gate" + by);
     }
+    String late = namespace + "." + LateRecordsTable.NAME;
+    names.putIfAbsent(OperatorIds.tableUid(late, "committer"), "Iceberg commit of table " + late);
     Map<String, OperatorID> ids = OperatorIds.operatorIds(names.keySet());
     Map<OperatorID, String> out = new LinkedHashMap<>();
     names.forEach((uid, what) -> out.put(ids.get(uid), what + " [uid '" + uid + "']"));

@@ -148,7 +148,7 @@ public final class StreamingJob {
   private static JobClient submit(CliArgs cli, StreamExecutionEnvironment env, JobSources sources,
       boolean previousIds) {
     long start = System.nanoTime();
-    Assembly job = Assembly.of(cli, env, sources);
+    Assembly job = Assembly.of(cli, env, sources, !previousIds);
     long assembled = System.nanoTime();
     // The catalog is read (on AWS: round trips) while the whole job is planned and optimised against
     // stand-ins of its sinks; a refused query or an incompatible table stops the job before anything
@@ -254,6 +254,11 @@ public final class StreamingJob {
     }
 
     static Assembly of(CliArgs cli, StreamExecutionEnvironment env, JobSources sources) {
+      return of(cli, env, sources, true);
+    }
+
+    /** {@code keepLate} false: planned as the versions before late records were kept planned it. */
+    static Assembly of(CliArgs cli, StreamExecutionEnvironment env, JobSources sources, boolean keepLate) {
       Settings settings = Settings.load(sources);
       JobConfig config = sources.config(cli, settings.job);
       List<TopicDef> topics = selectTopics(config, settings.job);
@@ -280,7 +285,7 @@ public final class StreamingJob {
       for (TopicDef t : topics) {
         secrets = secrets.and(t.kafkaProperties()).and(t.formatOptions()).and(t.sink().properties());
       }
-      JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog, secrets);
+      JobPlanner planner = new JobPlanner(tableEnv, settings.kafka, settings.catalog, secrets, keepLate);
       return new Assembly(settings, tableEnv, planner, planner.plan(config, topics), secrets, name, config);
     }
 
@@ -306,6 +311,8 @@ public final class StreamingJob {
         tables.putIfAbsent(t.sink().tableName(), io.github.streamingjob.sink.IcebergSinkTable.resolved(t));
         tables.putIfAbsent(t.deadLetterTable(), io.github.streamingjob.sink.DeadLetterTable.of(t.deadLetterTable()));
       }
+      tables.putIfAbsent(io.github.streamingjob.sink.LateRecordsTable.NAME,
+          io.github.streamingjob.sink.LateRecordsTable.of(io.github.streamingjob.sink.LateRecordsTable.NAME));
       String namespace = settings.catalog.namespace();
       java.util.Map<String, String> maintenance = new java.util.LinkedHashMap<>();
       for (OperatorIds.Operator o : maintenanceOperators(TableMaintenancePlan.uids(TableMaintenancePlan.maintained(

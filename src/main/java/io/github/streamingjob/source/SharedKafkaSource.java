@@ -24,10 +24,12 @@ import java.util.stream.Collectors;
 public final class SharedKafkaSource {
   private final List<TopicDef> members;
   private final TopicDef table;
+  private final boolean keepLate;
 
-  private SharedKafkaSource(List<TopicDef> members, TopicDef table) {
+  private SharedKafkaSource(List<TopicDef> members, TopicDef table, boolean keepLate) {
     this.members = List.copyOf(members);
     this.table = table;
+    this.keepLate = keepLate;
   }
 
   /** Set (to true) only to measure what sharing saves: every entry then reads its topic itself. */
@@ -35,6 +37,14 @@ public final class SharedKafkaSource {
 
   /** The entries grouped by what can share a source, in the order of their first member's name. */
   public static List<SharedKafkaSource> group(List<TopicDef> topics) {
+    return group(topics, true);
+  }
+
+  /**
+   * With {@code keepLate} false the members' late records are not kept ({@link #gatesLateRecords}): the job as the
+   * versions before planned it, for {@code MigrateSavepoint}'s ids of those versions.
+   */
+  public static List<SharedKafkaSource> group(List<TopicDef> topics, boolean keepLate) {
     boolean separate = Boolean.getBoolean(SEPARATE_SOURCES_PROPERTY);
     List<List<TopicDef>> groups = new ArrayList<>();
     List<TopicDef> byName = new ArrayList<>(topics);
@@ -51,7 +61,7 @@ public final class SharedKafkaSource {
         groups.add(new ArrayList<>(List.of(t)));
       }
     }
-    return groups.stream().map(g -> new SharedKafkaSource(g, merge(g))).collect(Collectors.toList());
+    return groups.stream().map(g -> new SharedKafkaSource(g, merge(g), keepLate)).collect(Collectors.toList());
   }
 
   static boolean canShare(TopicDef a, TopicDef b) {
@@ -109,6 +119,19 @@ public final class SharedKafkaSource {
     return KafkaSourceTable.rawTableName(table);
   }
 
+  /**
+   * Whether the members with event time get their late records kept ({@link LateRecords}): the source is then read
+   * as a stream. Not for change data (updates are no records to judge one by one) nor with {@code on_error: fail}.
+   */
+  public boolean gatesLateRecords() {
+    return keepLate && table.watermark().isPresent() && KafkaSourceTable.keepsMalformed(table) && !table.changeData();
+  }
+
+  /** The name every member's view and dead-letter query read: the raw table, or the stream read from it. */
+  public String readTableName() {
+    return gatesLateRecords() ? KafkaSourceTable.tableName(table) + "__read" : rawTableName();
+  }
+
   /** The table Flink scans: the raw table, or with {@code on_error: fail} (never shared) the entry's own. */
   public String scannedTableName() {
     return KafkaSourceTable.keepsMalformed(table) ? rawTableName() : KafkaSourceTable.tableName(table);
@@ -123,7 +146,14 @@ public final class SharedKafkaSource {
   public List<String> ddl(KafkaSettings kafka, boolean hideSecrets) {
     List<String> ddl = new ArrayList<>();
     ddl.add(KafkaSourceTable.ddl(table, kafka, hideSecrets).get(0));
-    members.forEach(m -> ddl.add(KafkaSourceTable.view(m, rawTableName())));
+    if (gatesLateRecords()) {
+      ddl.add("-- read once as a stream (" + readTableName() + "); entries with event time get its records through a "
+          + "late-record gate:\n-- the late ones go to the late-records table, the others (" + members.stream()
+              .filter(m -> LateRecords.gated(m, this)).map(LateRecords::onTimeViewName).collect(Collectors.joining(", "))
+          + ") to their query");
+    }
+    members.forEach(m -> ddl.add(KafkaSourceTable.view(m, LateRecords.gated(m, this) ? LateRecords.onTimeViewName(m)
+        : readTableName())));
     return ddl;
   }
 

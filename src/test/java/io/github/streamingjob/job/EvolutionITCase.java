@@ -265,7 +265,8 @@ class EvolutionITCase {
         assertThat(report).doesNotContain("pipeline 'bid-events':");
       } else if (changed) {
         assertThat(report).contains("pipeline 'bid-events-aggregated': CHANGED, keeps position in Kafka topic "
-            + "bid-events (read for bid-events, bid-events-aggregated); Iceberg commit of table " + namespace
+            + "bid-events (read for bid-events, bid-events-aggregated); watermark of its late-record gate; Iceberg "
+            + "commit of table " + namespace
             + ".bid_events_aggregated; starts afresh: GlobalWindowAggregate state");
       } else {
         assertThat(report).contains("pipeline '" + p + "': unchanged, keeps ");

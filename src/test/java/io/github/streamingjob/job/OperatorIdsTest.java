@@ -26,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OperatorIdsTest {
   static final String WINDOW = "pipeline bid-events-aggregated: GlobalWindowAggregate 6f58866d";
+  /** The window pipeline's late-record gate: its watermark, named by its entry. */
+  static final String GATE = "pipeline bid-events-aggregated: late-record gate";
 
   @TempDir Path dir;
   private int configs;
@@ -47,7 +49,12 @@ class OperatorIdsTest {
 
   /** The job's INSERTs translated into {@code env} as {@code run} translates them, its tables created. */
   static StreamingJob.Assembly translated(CliArgs cli, StreamExecutionEnvironment env) {
-    StreamingJob.Assembly job = StreamingJob.Assembly.of(cli, env, JobSources.fromArgs(cli));
+    return translated(cli, env, true);
+  }
+
+  /** {@code keepLate} false: as the versions before late records were kept translated them. */
+  static StreamingJob.Assembly translated(CliArgs cli, StreamExecutionEnvironment env, boolean keepLate) {
+    StreamingJob.Assembly job = StreamingJob.Assembly.of(cli, env, JobSources.fromArgs(cli), keepLate);
     FlinkCatalog catalog = IcebergCatalogs.create(job.settings.catalog);
     SinkTables.check(catalog.catalog(), job.settings.catalog.namespace(), JobPlanner.tables(job.pipelines),
         job.settings.catalog.locationRoot()).apply();
@@ -101,10 +108,12 @@ class OperatorIdsTest {
         "kafka-source: shop.public.customers",
         "kafka-source: user-activity",
         WINDOW,
+        GATE,
         "table ns.bid_events_aggregated: committer",
         "table ns.bid_events_raw: committer",
         "table ns.customers: committer",
         "table ns.dead_letters: committer",
+        "table ns.late_records: committer",
         "table ns.order_events_enriched: committer",
         "table ns.user_events_processed: committer");
     assertThat(validated(TopicsYaml.shipped())).isEqualTo(real);
@@ -157,7 +166,7 @@ class OperatorIdsTest {
     List<String> longer = stateful(validated(TopicsYaml.shipped()
         .set("bid-events-aggregated", "transformation", "bids_per_user_per_two_minutes")),
         "bid-events-aggregated");
-    assertThat(longer).hasSize(2).contains("table ns.bid_events_aggregated: committer").doesNotContain(WINDOW)
+    assertThat(longer).hasSize(3).contains("table ns.bid_events_aggregated: committer", GATE).doesNotContain(WINDOW)
         .anySatisfy(uid -> assertThat(uid).startsWith("pipeline bid-events-aggregated: GlobalWindowAggregate "));
   }
 
@@ -172,9 +181,10 @@ class OperatorIdsTest {
     TopicsYaml renamed = TopicsYaml.shipped().add("bids-per-minute", "bid-events-aggregated", false, Map.of())
         .set("bid-events-aggregated", "enabled", false);
     assertThat(stateful(validated(renamed))).containsExactlyInAnyOrderElementsOf(new ArrayList<>(without(before,
-        List.of(WINDOW))) {
+        List.of(WINDOW, GATE))) {
       {
         add("pipeline bids-per-minute: GlobalWindowAggregate 6f58866d");
+        add("pipeline bids-per-minute: late-record gate");
       }
     });
     assertThat(stateful(validated(TopicsYaml.shipped().set("order-events", "sink.table_name", "orders"))))

@@ -10,6 +10,7 @@ import io.github.streamingjob.job.CliArgs;
 import io.github.streamingjob.job.JobSettings;
 import io.github.streamingjob.job.JobSources;
 import io.github.streamingjob.job.StreamingJob;
+import io.github.streamingjob.sink.LateRecordsTable;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +37,9 @@ import org.apache.iceberg.catalog.Catalog;
  */
 public final class LocalRunner {
   private static final int PARTITIONS = 3;
+  /** One record in this many per topic is sent this far behind the others' event time (a late one). */
+  private static final int LATE_EVERY = 500;
+  private static final long LATE_BY_MILLIS = 120_000;
   private static final long STATUS_EVERY_MS = 5_000;
 
   private LocalRunner() {}
@@ -153,6 +157,9 @@ public final class LocalRunner {
     System.out.println("Flink job " + job.getJobID() + " running; web UI on http://localhost:8081 (or the next free "
         + "port); Ctrl-C to stop.");
     List<String> tables = topics.stream().map(t -> t.sink().tableName()).collect(Collectors.toList());
+    if (topics.stream().anyMatch(t -> t.watermark().isPresent())) {
+      tables.add(LateRecordsTable.NAME);
+    }
     return new Running(job, catalogSettings, tables, kafka, generator, running);
   }
 
@@ -168,19 +175,23 @@ public final class LocalRunner {
       long wallStart = System.currentTimeMillis();
       long eventStart = wallStart - 180_000;
       long sent = 0;
+      long rounds = 0;
       try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
         while (running.get()) {
           long now = System.currentTimeMillis();
           long eventTime = Math.min(now, eventStart + (now - wallStart) * 4);
           for (TopicDef topic : topics) {
-            SampleEvents.Event e = events.nextEvent(topic, eventTime);
+            // Now and then a record from a while back on a topic read in event time: late, kept in late_records.
+            boolean late = windowed.contains(topic.topic()) && rounds % LATE_EVERY == LATE_EVERY - 1;
+            SampleEvents.Event e = events.nextEvent(topic, late ? eventTime - LATE_BY_MILLIS : eventTime);
             byte[] key = e.key == null ? null : e.key.getBytes(StandardCharsets.UTF_8);
             byte[] value = e.value == null ? null : e.value.getBytes(StandardCharsets.UTF_8);
             producer.send(windowed.contains(topic.topic())
-                ? new ProducerRecord<>(topic.topic(), (int) (sent % (PARTITIONS - 1)), key, value)
+                ? new ProducerRecord<>(topic.topic(), (int) (rounds % (PARTITIONS - 1)), key, value)
                 : new ProducerRecord<>(topic.topic(), key, value));
           }
           sent += topics.size();
+          rounds++;
           long due = wallStart + sent * 1000 / Math.max(1, perSecond);
           long sleep = due - System.currentTimeMillis();
           if (sleep > 0) {

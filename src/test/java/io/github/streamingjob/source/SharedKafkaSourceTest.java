@@ -36,11 +36,14 @@ class SharedKafkaSourceTest {
         .containsExactly("user_id", "bid_id", "amount", "timestamp_ms", "event_time");
     assertThat(bids.table().watermark()).isPresent();
     assertThat(bids.table().kafkaGroupId()).isEqualTo("flink-bid-events-v1");
-    assertThat(bids.ddl(KafkaSettings.plaintext("b:9092"), false)).hasSize(3)
+    // Read once as a stream; the aggregation, with event time, behind its late-record gate.
+    assertThat(bids.gatesLateRecords()).isTrue();
+    assertThat(bids.ddl(KafkaSettings.plaintext("b:9092"), false)).hasSize(4)
         .anySatisfy(d -> assertThat(d).startsWith("CREATE TEMPORARY VIEW `source_bid_events` AS\nSELECT `user_id`, "
-            + "`bid_id`, `amount`, `timestamp_ms`\nFROM `source_bid_events__raw`"))
+            + "`bid_id`, `amount`, `timestamp_ms`\nFROM `source_bid_events__read`"))
         .anySatisfy(d -> assertThat(d).startsWith("CREATE TEMPORARY VIEW `source_bid_events_aggregated` AS\nSELECT "
-            + "`user_id`, `bid_id`, `amount`, `timestamp_ms`, `event_time`\nFROM `source_bid_events__raw`"));
+            + "`user_id`, `bid_id`, `amount`, `timestamp_ms`, `event_time`\nFROM `source_bid_events_aggregated__on_time`"));
+    assertThat(SharedKafkaSource.group(config.enabledTopics(), false).get(0).gatesLateRecords()).isFalse();
   }
 
   /**
