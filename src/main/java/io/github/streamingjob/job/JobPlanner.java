@@ -313,7 +313,10 @@ public final class JobPlanner {
         + org.apache.flink.util.TimeUtils.formatWithHighestUnit(w.delay()) + " behind the newest event of the slowest "
         + "partition; " + w.idleTimeout().map(d -> "a partition silent for "
             + org.apache.flink.util.TimeUtils.formatWithHighestUnit(d) + " no longer holds it back (idle_timeout)")
-            .orElse("idle_timeout off: a silent partition holds every window open") + "\n").orElse("");
+            .orElse("idle_timeout off: a silent partition holds every window open") + "\n"
+        + (LateRecords.gated(p.topic(), p.source()) ? "" : "-- late records NOT kept (" + (p.topic().changeData()
+            ? "a change-data topic" : "on_error: fail") + "): Flink's event-time operators drop records behind the "
+            + "watermark, counted only in their numLateRecordsDropped\n")).orElse("");
   }
 
   private static String standInSinkDdl(String name, SinkDef sink, boolean acceptsChanges) {

@@ -144,6 +144,9 @@ public final class SharedKafkaSource {
 
   /** The statements creating the table and each member's view; secrets hidden if asked. */
   public List<String> ddl(KafkaSettings kafka, boolean hideSecrets) {
+    if (!KafkaSourceTable.keepsMalformed(table)) {
+      return KafkaSourceTable.ddl(table, kafka, hideSecrets); // on_error: fail: the entry's own table, never shared
+    }
     List<String> ddl = new ArrayList<>();
     ddl.add(KafkaSourceTable.ddl(table, kafka, hideSecrets).get(0));
     if (gatesLateRecords()) {

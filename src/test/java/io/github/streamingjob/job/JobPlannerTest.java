@@ -72,6 +72,29 @@ class JobPlannerTest {
         .isTrue();
   }
 
+  /** --validate says, per pipeline with event time, how long a quiet partition holds it, and where late records go. */
+  @Test
+  void validateTellsIdlenessAndWhereLateRecordsGo() throws IOException {
+    StreamingJob.Assembly job = assemble(args(shipped(), KAFKA, HADOOP));
+    String windowed = job.planner.describe(job.pipelines.get(3));
+    assertThat(windowed).contains("-- event time: event_time, watermark 5 s behind the newest event of the slowest "
+        + "partition; a partition silent for 30 s no longer holds it back (idle_timeout)\n")
+        .contains("-- late records (event time at or behind the watermark when read), kept instead of dropped\n"
+            + "INSERT INTO `iceberg`.`streaming`.`late_records` (`pipeline`, `kafka_topic`, `kafka_partition`, "
+            + "`kafka_offset`, `kafka_timestamp`, `event_time`, `watermark`, `record`, `ingestion_time`)");
+    assertThat(job.planner.describe(job.pipelines.get(0))).as("the raw bids: no event time of their own")
+        .doesNotContain("-- event time").doesNotContain("late_records");
+
+    String strict = shipped().replace("    watermark:                                     # extension: event time for "
+        + "windows\n", "    on_error: \"fail\"\n    watermark:\n").replace("      delay: \"5 s\"\n",
+        "      delay: \"5 s\"\n      idle_timeout: \"off\"\n");
+    StreamingJob.Assembly failing = assemble(args(strict, KAFKA, HADOOP));
+    assertThat(failing.planner.describe(failing.pipelines.get(3)))
+        .contains("idle_timeout off: a silent partition holds every window open")
+        .contains("-- late records NOT kept (on_error: fail)").doesNotContain("INSERT INTO `iceberg`.`streaming`.`late_records`");
+    assertThat(JobPlanner.tables(failing.pipelines)).extracting(t -> t.tableName()).doesNotContain("late_records");
+  }
+
   @Test
   void sinkSchemaThatDoesNotMatchTheQueryShowsExpectedAndActual() throws IOException {
     String topics = shipped().replaceFirst("- name: \"amount\"\n          type: \"DOUBLE\"",

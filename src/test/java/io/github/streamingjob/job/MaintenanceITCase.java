@@ -154,6 +154,10 @@ class MaintenanceITCase {
       })).as("snapshots expired (%s before, %s now) and orphans deleted (%s left)", snapshotsBefore,
           Iterables.size(table.snapshots()), cleanup ? unreferenced(orphans, table) : List.of()).isTrue();
       assertThat(Files.exists(planted)).as("the planted orphan deleted").isEqualTo(!cleanup);
+      Set<Path> nowReferenced = referencedFilesOnceReadable(table);
+      System.out.printf("MaintenanceITCase: %d output(s) of the killed rewrite unreferenced at the kill: %d committed "
+          + "after the restart, %d deleted as orphans%n", aborted.size(), aborted.stream()
+              .filter(nowReferenced::contains).count(), aborted.stream().filter(f -> !Files.exists(f)).count());
       // Expiry deleted the compacted-away files: what is on disk is what the table references (and, on the
       // Flink 1.20 build, which has no orphan cleanup, the orphans).
       Set<Path> left = new HashSet<>(orphans);
