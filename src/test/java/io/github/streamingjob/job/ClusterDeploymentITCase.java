@@ -71,7 +71,7 @@ class ClusterDeploymentITCase {
   /** The class path of the build's Flink line's distribution lib/ (1.20 or 2.2). */
   static final Path FLINK_DIST = Path.of(System.getProperty("flink.dist.classpath",
       "target/stand-ins/flink-dist-1.20.classpath")).toAbsolutePath();
-  static final Duration TIMEOUT = Duration.ofSeconds(120);
+  static final Duration TIMEOUT = Duration.ofSeconds(300); // a deadline for a loaded 2-core machine
   static final String NAMESPACE = "streaming";
   static final String BUCKET = "warehouse";
   static final String REGION = "us-east-1";

@@ -52,7 +52,8 @@ class MaintenanceITCase {
   static final long T0 = 1_704_067_200_000L;
   static final long DAY = 86_400_000L;
   static final int DAYS = 30;
-  static final Duration TIMEOUT = Duration.ofSeconds(180);
+  // A deadline for a 2-core machine running a second build: a batch once took longer than 3 min to commit there.
+  static final Duration TIMEOUT = Duration.ofSeconds(600);
 
   static KillableMiniCluster flink;
   static MiniCluster cluster;

@@ -25,6 +25,13 @@ public final class FlinkRestClient {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final URI base;
+  /**
+   * How long main() may take on the JobManager (the job planned, its tables created, the job submitted): seconds on
+   * an idle machine, minutes on a 2-core one running two builds (3 min were once not enough). Flink's own limit for
+   * the request, web.timeout, is 10 min.
+   */
+  static final Duration RUN_TIMEOUT = Duration.ofMinutes(10);
+
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public FlinkRestClient(String host, int port) {
@@ -78,7 +85,7 @@ public final class FlinkRestClient {
     }
     JsonNode response = send(HttpRequest.newBuilder(base.resolve("jars/" + jarId + "/run"))
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(request.toString())), Duration.ofMinutes(3));
+        .POST(HttpRequest.BodyPublishers.ofString(request.toString())), RUN_TIMEOUT);
     String jobId = response.path("jobid").asText();
     if (jobId.isEmpty()) {
       throw new IllegalStateException("run of " + jarId + " gave no job id: " + response);
