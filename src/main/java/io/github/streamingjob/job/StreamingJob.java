@@ -10,6 +10,8 @@ import io.github.streamingjob.config.RuntimeProperties;
 import io.github.streamingjob.config.SinkDef;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.maintenance.TableMaintenancePlan;
+import io.github.streamingjob.metrics.JobMetrics;
+import io.github.streamingjob.metrics.TableWatch;
 import io.github.streamingjob.sink.SinkTables;
 import io.github.streamingjob.source.KafkaSettings;
 import io.github.streamingjob.util.Background;
@@ -74,6 +76,9 @@ public final class StreamingJob {
         System.out.print(
             TableMaintenancePlan.describe(table, job.settings.catalog.type(), job.settings.kafka.bounded()));
       }
+      if (!job.settings.kafka.bounded() && JobMetrics.enabled()) {
+        System.out.print(TableWatch.describe(watchedReads(job)));
+      }
       job.planner.explainAgainstStandInSinks(job.pipelines);
       job.settings.checkRequiredClasses();
       List<OperatorIds.Operator> operators = job.plannedOperators(env);
@@ -103,6 +108,27 @@ public final class StreamingJob {
       System.err.println("INVALID: " + secrets.redact(e.toString()));
       return false;
     }
+  }
+
+  /** The job's metrics operators: stateless but for the position of their tick source, which nothing needs. */
+  static List<OperatorIds.Operator> watchOperators() {
+    return TableWatch.UIDS.stream().map(uid -> new OperatorIds.Operator(uid, List.of(), false, null, null))
+        .collect(Collectors.toList());
+  }
+
+  /** Each Kafka source of the job, with the entries reading it and their tables, for the tables' freshness. */
+  static List<TableWatch.Read> watchedReads(Assembly job) {
+    java.util.Map<io.github.streamingjob.source.SharedKafkaSource, List<Pipeline>> bySource = new java.util.LinkedHashMap<>();
+    job.pipelines.forEach(p -> bySource.computeIfAbsent(p.source(), s -> new java.util.ArrayList<>()).add(p));
+    List<TableWatch.Read> reads = new java.util.ArrayList<>();
+    bySource.forEach((source, pipelines) -> {
+      java.util.Map<String, String> client = new java.util.LinkedHashMap<>(job.settings.kafka.clientProperties());
+      client.putAll(source.table().kafkaProperties());
+      reads.add(new TableWatch.Read(source.topic(), source.table().kafkaGroupId(),
+          pipelines.stream().map(p -> p.topic().name()).collect(Collectors.toList()),
+          pipelines.stream().map(p -> p.topic().sink().tableName()).collect(Collectors.toList()), client));
+    });
+    return reads;
   }
 
   /** Operators of the tables' maintenance, from their uids. */
@@ -183,6 +209,11 @@ public final class StreamingJob {
       java.util.Set<String> pipelineUids = operators.stream().map(OperatorIds.Operator::uid).collect(Collectors.toSet());
       operators.addAll(maintenanceOperators(TableMaintenancePlan.uidsIn(env).stream()
           .filter(uid -> !pipelineUids.contains(uid)).collect(Collectors.toList()), catalog.namespace()));
+    }
+    if (!previousIds && !job.settings.kafka.bounded() && JobMetrics.enabled()) {
+      TableWatch.appendTo(env, new TableWatch(IcebergCatalogs.loader(catalog), catalog.namespace(),
+          tables.stream().map(SinkDef::tableName).collect(Collectors.toList()), watchedReads(job)));
+      operators.addAll(watchOperators());
     }
     logRestore(env, job, operators);
     JobClient result;
@@ -300,6 +331,9 @@ public final class StreamingJob {
           settings.kafka.bounded());
       operators.addAll(maintenanceOperators(TableMaintenancePlan.uids(maintained, settings.catalog.namespace()),
           settings.catalog.namespace()));
+      if (!settings.kafka.bounded() && JobMetrics.enabled()) {
+        operators.addAll(watchOperators());
+      }
       return operators;
     }
 

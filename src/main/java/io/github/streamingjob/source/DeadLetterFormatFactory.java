@@ -12,7 +12,9 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
+import io.github.streamingjob.metrics.JobMetrics;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.table.connector.ChangelogMode;
 import org.apache.flink.table.connector.Projection;
 import org.apache.flink.table.connector.format.DecodingFormat;
@@ -45,6 +47,9 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
 
   public static final ConfigOption<String> FORMAT =
       ConfigOptions.key("format").stringType().noDefaultValue().withDescription("The inner format.");
+  /** The entries reading the table: its counters are theirs ({@link JobMetrics}). */
+  public static final ConfigOption<List<String>> PIPELINES = ConfigOptions.key("pipelines").stringType().asList()
+      .defaultValues().withDescription("The entries that read this table, for their metrics.");
   public static final ConfigOption<String> ON_ERROR = ConfigOptions.key("on-error").stringType()
       .defaultValue("dead-letter").withDescription("dead-letter: emit the error row; skip: drop the record.");
   static final List<String> INNER_FORMATS = List.of("json", "csv", "avro", "debezium-json", "canal-json", "maxwell-json");
@@ -64,6 +69,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
   public Set<ConfigOption<?>> optionalOptions() {
     Set<ConfigOption<?>> options = new HashSet<>();
     options.add(ON_ERROR);
+    options.add(PIPELINES);
     for (String inner : INNER_FORMATS) {
       try {
         DeserializationFormatFactory f = FactoryUtil.discoverFactory(
@@ -83,6 +89,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       DynamicTableFactory.Context context, ReadableConfig formatOptions) {
     String inner = formatOptions.get(FORMAT);
     boolean skip = "skip".equals(formatOptions.get(ON_ERROR));
+    List<String> pipelines = formatOptions.get(PIPELINES);
     String prefix = IDENTIFIER + "." + inner + ".";
     Map<String, String> innerOptions = new LinkedHashMap<>();
     context.getCatalogTable().getOptions().forEach((k, v) -> {
@@ -114,7 +121,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
           getters[i] = RowData.createFieldGetter(logical[i], i);
         }
         return new Decoder(innerFormat.createRuntimeDecoder(ctx, decoded), ctx.createTypeInformation(physical),
-            getters, logical, skip, table, !innerFormat.getChangelogMode().containsOnly(RowKind.INSERT));
+            getters, logical, skip, table, !innerFormat.getChangelogMode().containsOnly(RowKind.INSERT), pipelines);
       }
 
       /** The inner format's: a change-data format (debezium-json, ...) yields updates and deletes. */
@@ -179,12 +186,15 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
     private final boolean skip;
     private final String table;
     private final boolean changelog;
+    private final List<String> pipelines;
     private transient Counter malformed;
+    private transient Counter[] read;
+    private transient Counter[] malformedPerPipeline;
     private transient Object[] placeholders;
 
     Decoder(DeserializationSchema<RowData> inner, TypeInformation<RowData> producedType,
         RowData.FieldGetter[] getters, org.apache.flink.table.types.logical.LogicalType[] types, boolean skip,
-        String table, boolean changelog) {
+        String table, boolean changelog, List<String> pipelines) {
       this.inner = inner;
       this.producedType = producedType;
       this.getters = getters;
@@ -193,12 +203,20 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       this.skip = skip;
       this.table = table;
       this.changelog = changelog;
+      this.pipelines = List.copyOf(pipelines);
     }
 
     @Override
     public void open(InitializationContext context) throws Exception {
       inner.open(context);
       malformed = context.getMetricGroup().counter(METRIC);
+      read = new Counter[pipelines.size()];
+      malformedPerPipeline = new Counter[pipelines.size()];
+      for (int i = 0; i < read.length; i++) {
+        MetricGroup group = JobMetrics.pipeline(context.getMetricGroup(), pipelines.get(i));
+        read[i] = group.counter(JobMetrics.RECORDS_READ);
+        malformedPerPipeline[i] = group.counter(JobMetrics.MALFORMED_RECORDS);
+      }
       placeholders = new Object[fields];
       for (int i = 0; i < fields; i++) {
         placeholders[i] = types[i].isNullable() ? null : placeholder(types[i]);
@@ -211,6 +229,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
      */
     @Override
     public void deserialize(byte[] message, Collector<RowData> out) {
+      inc(read);
       if (message == null || message.length == 0) {
         if (!changelog) {
           emit(out, malformed(message, "empty payload"));
@@ -240,6 +259,14 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       return rows.isEmpty() ? null : rows.get(0);
     }
 
+    private static void inc(Counter[] counters) {
+      if (counters != null) {
+        for (Counter c : counters) {
+          c.inc();
+        }
+      }
+    }
+
     private static void emit(Collector<RowData> out, RowData row) {
       if (row != null) {
         out.collect(row);
@@ -265,6 +292,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
     private RowData malformed(byte[] message, String error) {
       if (malformed != null) {
         malformed.inc();
+        inc(malformedPerPipeline);
       }
       if (skip) {
         LOG.warn("Skipped a malformed record of {} ({} bytes): {}", table, message == null ? 0 : message.length, error);

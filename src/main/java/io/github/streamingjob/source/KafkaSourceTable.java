@@ -43,6 +43,11 @@ public final class KafkaSourceTable {
 
   /** Connector options: topic, group, start position, format and the cluster's client properties. */
   public static Map<String, String> options(TopicDef topic, KafkaSettings kafka) {
+    return options(topic, kafka, List.of(topic.name()));
+  }
+
+  /** As above, for the table {@code pipelines} read (several, when they share it): its metrics are theirs. */
+  public static Map<String, String> options(TopicDef topic, KafkaSettings kafka, List<String> pipelines) {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("connector", "kafka");
     o.put("topic", topic.topic());
@@ -61,11 +66,20 @@ public final class KafkaSourceTable {
       o.put("format", DeadLetterFormatFactory.IDENTIFIER);
       String prefix = DeadLetterFormatFactory.IDENTIFIER + ".";
       o.put(prefix + "on-error", topic.onError().value());
+      if (io.github.streamingjob.metrics.JobMetrics.enabled()) {
+        o.put(prefix + DeadLetterFormatFactory.PIPELINES.key(), listOption(pipelines));
+      }
       formatOptions(topic).forEach((k, v) -> o.put(prefix + k, v));
     } else {
       o.putAll(formatOptions(topic));
     }
     return o;
+  }
+
+  /** A list option's value as Flink parses one: {@code ;} between elements, quoted where a name needs it. */
+  static String listOption(List<String> values) {
+    return values.stream().map(v -> v.matches("[^;'\"]+") ? v : "'" + v.replace("'", "''") + "'")
+        .collect(Collectors.joining(";"));
   }
 
   /** {@code format} and its prefixed options, as the topic's records are decoded. */
@@ -83,7 +97,12 @@ public final class KafkaSourceTable {
 
   /** The statements that create the topic's source; secrets hidden if asked (for printing). */
   public static List<String> ddl(TopicDef topic, KafkaSettings kafka, boolean hideSecrets) {
-    Map<String, String> options = options(topic, kafka);
+    return ddl(topic, kafka, hideSecrets, List.of(topic.name()));
+  }
+
+  /** As above, for the table {@code pipelines} read. */
+  public static List<String> ddl(TopicDef topic, KafkaSettings kafka, boolean hideSecrets, List<String> pipelines) {
+    Map<String, String> options = options(topic, kafka, pipelines);
     if (!keepsMalformed(topic)) {
       return List.of(table(tableName(topic), topic, List.of(), options, hideSecrets));
     }

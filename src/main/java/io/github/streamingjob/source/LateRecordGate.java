@@ -5,6 +5,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import io.github.streamingjob.metrics.JobMetrics;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -38,14 +39,18 @@ public final class LateRecordGate extends AbstractStreamOperator<RowData>
   private final int precision;
   private transient ListState<Long> savedWatermarks;
   private transient long watermark;
+  private final String pipeline;
   private transient Counter lateRecords;
+  private transient Counter lateRecordsOfPipeline;
 
   /**
    * @param late the side output the late records go to
    * @param eventTime the position of the event-time column (a TIMESTAMP_LTZ or TIMESTAMP) in the rows
+   * @param pipeline the entry whose records it judges, for its metric
    */
-  public LateRecordGate(OutputTag<RowData> late, int eventTime, int precision) {
+  public LateRecordGate(OutputTag<RowData> late, int eventTime, int precision, String pipeline) {
     this.late = Objects.requireNonNull(late);
+    this.pipeline = Objects.requireNonNull(pipeline);
     this.eventTime = eventTime;
     this.precision = precision;
   }
@@ -78,6 +83,7 @@ public final class LateRecordGate extends AbstractStreamOperator<RowData>
   public void open() throws Exception {
     super.open();
     lateRecords = getMetricGroup().counter("numLateRecordsKept");
+    lateRecordsOfPipeline = JobMetrics.pipeline(getMetricGroup(), pipeline).counter(JobMetrics.LATE_RECORDS);
   }
 
   @Override
@@ -87,6 +93,7 @@ public final class LateRecordGate extends AbstractStreamOperator<RowData>
       TimestampData time = row.getTimestamp(eventTime, precision);
       if (time.getMillisecond() <= watermark) {
         lateRecords.inc();
+        lateRecordsOfPipeline.inc();
         output.collect(late, new StreamRecord<>(new JoinedRowData(row, GenericRowData.of(
             TimestampData.fromEpochMillis(watermark)))));
         return;

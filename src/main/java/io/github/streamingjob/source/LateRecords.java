@@ -66,7 +66,7 @@ public final class LateRecords {
    */
   public static void register(StreamTableEnvironment tableEnv, SharedKafkaSource source, KafkaSettings kafka,
       Consumer<String> execute) {
-    execute.accept(KafkaSourceTable.ddl(source.table(), kafka, false).get(0));
+    execute.accept(KafkaSourceTable.ddl(source.table(), kafka, false, source.memberNames()).get(0));
     ResolvedSchema raw = tableEnv.from(Sql.ident(source.rawTableName())).getResolvedSchema();
     // Event time read as a plain timestamp: the stream keeps the source's watermarks, and a malformed record's
     // missing event time is no error (Flink refuses a NULL time attribute on its way out of SQL).
@@ -100,7 +100,7 @@ public final class LateRecords {
           .name("well-formed records of " + member.name())
           .rebalance() // every reader's watermark: the one the query's operators see
           .transform("late-record gate", InternalTypeInfo.of(rowType), new LateRecordGate(late, eventTime,
-              LogicalTypeChecks.getPrecision(rowType.getTypeAt(eventTime))))
+              LogicalTypeChecks.getPrecision(rowType.getTypeAt(eventTime)), member.name()))
           .uid(gateUid(member.name()));
       Schema withEventTime = Schema.newBuilder().fromRowDataType(rowDataType)
           .watermark(watermark.column(), "SOURCE_WATERMARK()").build();

@@ -104,6 +104,11 @@ public final class SharedKafkaSource {
     return out;
   }
 
+  /** The names of the entries reading this table, in order. */
+  public List<String> memberNames() {
+    return members.stream().map(TopicDef::name).collect(Collectors.toList());
+  }
+
   /** The entries reading this table, in the order of their names. */
   public List<TopicDef> members() {
     return members;
@@ -148,7 +153,7 @@ public final class SharedKafkaSource {
       return KafkaSourceTable.ddl(table, kafka, hideSecrets); // on_error: fail: the entry's own table, never shared
     }
     List<String> ddl = new ArrayList<>();
-    ddl.add(KafkaSourceTable.ddl(table, kafka, hideSecrets).get(0));
+    ddl.add(KafkaSourceTable.ddl(table, kafka, hideSecrets, memberNames()).get(0));
     if (gatesLateRecords()) {
       ddl.add("-- read once as a stream (" + readTableName() + "); entries with event time get its records through a "
           + "late-record gate:\n-- the late ones go to the late-records table, the others (" + members.stream()

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.streamingjob.local.EmbeddedKafka;
+import io.github.streamingjob.metrics.JobMetrics;
+import io.github.streamingjob.metrics.TableWatch;
 import io.github.streamingjob.testing.Await;
 import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.Prometheus;
 import io.github.streamingjob.testing.PropertiesFile;
 import io.github.streamingjob.testing.standin.ChildJvm;
 import io.github.streamingjob.testing.standin.FlinkRestClient;
@@ -117,7 +120,8 @@ class ClusterDeploymentITCase {
     signedEndpoint = SigV4CheckingProxy.start(catalogServer.uri(), CATALOG_ACCESS_KEY, CATALOG_SECRET, REGION, "s3tables");
 
     long start = System.nanoTime();
-    cluster = FlinkSessionCluster.start(home.resolve("flink"), FLINK_DIST, 2, TIMEOUT);
+    cluster = FlinkSessionCluster.start(home.resolve("flink"), FLINK_DIST, 2, TIMEOUT,
+        STAND_INS.resolve("flink-metrics-prometheus.jar"));
     timings.put("cluster start (JobManager up, TaskManager registered)", seconds(start));
     flink = cluster.rest();
     System.out.println("Flink session cluster: JobManager " + cluster.jobManager() + ", TaskManager "
@@ -235,6 +239,31 @@ class ClusterDeploymentITCase {
             .anyMatch(k -> k.startsWith("tables/" + NAMESPACE + "/" + name + "/metadata/") && k.endsWith(".metadata.json"));
       }
     }
+    // The job's own metrics, scraped from the TaskManagers' Prometheus reporters, named by table and pipeline: each
+    // table's rows committed are the rows it holds; the malformed records, per pipeline, are those sent.
+    Map<String, Long> malformed = traffic.expectedDeadLetters().stream()
+        .collect(Collectors.groupingBy(d -> d.substring(0, d.indexOf(' ')), Collectors.counting()));
+    awaitCondition("the metrics counting every row committed", () -> {
+      List<Prometheus.Sample> m = scrape();
+      return TABLES.stream().allMatch(t -> metric(m, JobMetrics.ROWS_COMMITTED, JobMetrics.TABLE, t) == actual(t).size())
+          && metric(m, JobMetrics.ROWS_COMMITTED, JobMetrics.TABLE, "dead_letters") == traffic.expectedDeadLetters().size();
+    });
+    List<Prometheus.Sample> m = scrape();
+    for (String t : TABLES) {
+      assertThat(metric(m, JobMetrics.COMMITS, JobMetrics.TABLE, t)).as("commits to " + t).isGreaterThan(0);
+      assertThat(metric(m, JobMetrics.FRESHNESS_SECONDS, JobMetrics.TABLE, t)).as("freshness of " + t).isNotNaN();
+      assertThat(metric(m, JobMetrics.LAST_COMMIT_AGE_SECONDS, JobMetrics.TABLE, t)).as("last commit to " + t)
+          .isBetween(0.0, TIMEOUT.toSeconds() + 0.0);
+    }
+    for (String pipeline : List.of("bid-events", "bid-events-aggregated", "user-activity", "order-events")) {
+      assertThat(metric(m, JobMetrics.MALFORMED_RECORDS, JobMetrics.PIPELINE, pipeline)).as("malformed records of "
+          + pipeline).isEqualTo(malformed.getOrDefault(pipeline, 0L).doubleValue());
+      assertThat(metric(m, JobMetrics.RECORDS_READ, JobMetrics.PIPELINE, pipeline)).as("records read by " + pipeline)
+          .isGreaterThan(0);
+      assertThat(metric(m, JobMetrics.KAFKA_LAG_RECORDS, JobMetrics.PIPELINE, pipeline)).isNotNaN();
+    }
+    assertThat(malformed).as("malformed records were sent").isNotEmpty();
+
     // Every request the job made to the catalog was signed with the configured key, for s3tables.
     List<SigV4CheckingProxy.Seen> seen = signedEndpoint.seen();
     assertThat(seen).as("requests through the signing check").hasSizeGreaterThan(10);
@@ -271,10 +300,14 @@ class ClusterDeploymentITCase {
   void anObjectStoreOutageFailsTheJobOverAndItRecoversExactlyOnce() throws Exception {
     long restartsBefore = flink.restarts(jobId);
     int committedBefore = actual("bid_events_raw").size();
+    FreshnessSampler freshness = new FreshnessSampler();
     Thread producer = traffic.phaseInBackground(2, 4000);
     awaitCondition("a first commit of the phase", () -> actual("bid_events_raw").size() > committedBefore);
+    List<Double> flowing = freshness.samples();
     storeLink.cut();
     long down = System.nanoTime();
+    // Sent while the store is down: no checkpoint can take it in until the store is back.
+    traffic.probe("/outage");
     try {
       producer.join();
       // S3FileIO retries a failed upload (6 attempts, about 20 s) before the writer gives up: the job fails
@@ -297,8 +330,70 @@ class ClusterDeploymentITCase {
     awaitCondition("a checkpoint after the store is back", () -> replaceExitedTaskManager()
         && flink.allTasksRunning(jobId) && flink.completedCheckpoints(jobId) > completedAtRestart);
     timings.put("object store back -> first checkpoint completed", seconds(up));
+    double bound = 2 + TableWatch.INTERVAL.toSeconds() + FRESHNESS_MARGIN_SECONDS; // the job's checkpoint interval is 2 s
+    awaitCondition("every table fresh again once the store is back", () -> TABLES.stream()
+        .allMatch(t -> metric(scrape(), JobMetrics.FRESHNESS_SECONDS, JobMetrics.TABLE, t) <= bound));
+    timings.put("object store back -> every table's freshness within " + bound + " s", seconds(up));
+    List<Double> outage = freshness.stop();
+    System.out.println("Freshness of user_events_processed (s): while events flowed " + flowing + "; from the cut to "
+        + "fresh again " + outage);
+    assertThat(flowing).as("freshness while events flowed, before the cut").isNotEmpty()
+        .allSatisfy(f -> assertThat(f).isBetween(0.0, bound));
+    assertThat(outage.stream().mapToDouble(Double::doubleValue).max().orElse(0))
+        .as("freshness grew while the store was down (at least 20 s), with a record waiting to be taken in")
+        .isGreaterThanOrEqualTo(15.0);
     traffic.clocks(2);
     assertEveryTableExactlyOnce();
+  }
+
+  /** For a loaded 2-core machine: a checkpoint, its commit and a look of the metrics may each take a few seconds. */
+  static final double FRESHNESS_MARGIN_SECONDS = 20;
+
+  static List<Prometheus.Sample> scrape() {
+    return Prometheus.scrape(cluster.prometheusPorts());
+  }
+
+  /** A metric of the job's, summed over the subtasks reporting it; NaN when none does. */
+  static double metric(List<Prometheus.Sample> samples, String metric, String key, String value) {
+    return Prometheus.sum(samples, metric, key, value);
+  }
+
+  /** Samples user_events_processed's freshness every half second, as a Prometheus server would scrape it. */
+  static final class FreshnessSampler {
+    private final List<Double> samples = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Thread thread;
+    private volatile boolean stop;
+
+    FreshnessSampler() {
+      thread = new Thread(() -> {
+        while (!stop) {
+          double f = metric(scrape(), JobMetrics.FRESHNESS_SECONDS, JobMetrics.TABLE, "user_events_processed");
+          if (!Double.isNaN(f)) {
+            samples.add(f);
+          }
+          try {
+            Thread.sleep(500);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "freshness-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    /** The samples so far, which it forgets: the next call returns the later ones. */
+    List<Double> samples() {
+      List<Double> out = new ArrayList<>(samples);
+      samples.removeAll(out);
+      return out;
+    }
+
+    List<Double> stop() throws InterruptedException {
+      stop = true;
+      thread.join();
+      return samples();
+    }
   }
 
   /**
@@ -599,6 +694,16 @@ class ClusterDeploymentITCase {
         producer.flush();
       }
       watermarkEnd = clock - 5_000; // the watermark delay of bid-events-aggregated in topics.yaml
+    }
+
+    /** One activity, sent on its own (its page is {@code url}). */
+    synchronized void probe(String url) {
+      try (KafkaProducer<byte[], byte[]> producer = kafka.newProducer()) {
+        activities.add(new String[] {url, "1", "view"});
+        send(producer, "user-activity", null, String.format(
+            "{\"user_id\":1,\"activity_type\":\"view\",\"page_url\":\"%s\",\"timestamp_ms\":%d}", url, T0));
+        producer.flush();
+      }
     }
 
     Thread phaseInBackground(int p, int n) {

@@ -96,6 +96,24 @@ class JobPlannerTest {
   }
 
   @Test
+  void validateTellsWhereEachTablesFreshnessIsMeasuredAndNoClientSecret() throws IOException {
+    StreamingJob.Assembly job = assemble(args(shipped(), KAFKA, HADOOP));
+    java.util.List<io.github.streamingjob.metrics.TableWatch.Read> reads = StreamingJob.watchedReads(job);
+    assertThat(reads).extracting(r -> r.topic() + " " + r.pipelines() + " " + r.tables()).containsExactlyInAnyOrder(
+        "bid-events [bid-events, bid-events-aggregated] [bid_events_raw, bid_events_aggregated]",
+        "user-activity [user-activity] [user_events_processed]",
+        "order-events [order-events] [order_events_enriched]",
+        "shop.public.customers [customers] [customers]");
+    String text = io.github.streamingjob.metrics.TableWatch.describe(reads);
+    assertThat(text).startsWith("-- metrics (group kinesisanalytics, docs/operations.md): per table freshnessSeconds, "
+        + "lastCommitAgeSeconds, rowsCommitted, commits; per pipeline recordsRead, malformedRecords, lateRecords, "
+        + "kafkaLagRecords\n")
+        .contains("--   freshness of bid_events_raw, bid_events_aggregated: Kafka topic bid-events, group "
+            + "flink-bid-events-v1's committed offsets\n")
+        .doesNotContain("bootstrap").doesNotContain("sasl");
+  }
+
+  @Test
   void sinkSchemaThatDoesNotMatchTheQueryShowsExpectedAndActual() throws IOException {
     String topics = shipped().replaceFirst("- name: \"amount\"\n          type: \"DOUBLE\"",
         "- name: \"amount\"\n          type: \"INT\"");

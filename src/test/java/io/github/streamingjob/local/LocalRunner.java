@@ -10,6 +10,9 @@ import io.github.streamingjob.job.CliArgs;
 import io.github.streamingjob.job.JobSettings;
 import io.github.streamingjob.job.JobSources;
 import io.github.streamingjob.job.StreamingJob;
+import io.github.streamingjob.metrics.KafkaProgress;
+import io.github.streamingjob.source.KafkaSettings;
+import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.sink.LateRecordsTable;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -70,9 +73,13 @@ public final class LocalRunner {
     private final Thread generator;
     private final AtomicBoolean running;
 
+    /** Per table of a pipeline, its source's consumer group in Kafka: how far the table is behind its topic. */
+    private final Map<String, KafkaProgress> progress;
+
     private Running(JobClient job, CatalogSettings catalogSettings, List<String> tables, EmbeddedKafka broker,
-        Thread generator, AtomicBoolean running) {
+        Thread generator, AtomicBoolean running, Map<String, KafkaProgress> progress) {
       this.job = job;
+      this.progress = progress;
       this.catalogSettings = catalogSettings;
       this.catalog = IcebergCatalogs.load(catalogSettings);
       this.tables = tables;
@@ -81,9 +88,18 @@ public final class LocalRunner {
       this.running = running;
     }
 
-    /** One line per sink table: rows, snapshots, last commit. */
+    /** One line per sink table: rows, freshness, snapshots, last commit. */
     public List<String> status() {
-      return TableStatus.lines(catalog, catalogSettings.namespace(), tables);
+      Map<String, Double> fresh = new LinkedHashMap<>();
+      long now = System.currentTimeMillis();
+      progress.forEach((table, p) -> {
+        try {
+          fresh.put(table, p.measure(java.time.Duration.ofSeconds(5)).behindSeconds(now));
+        } catch (RuntimeException e) {
+          // Kafka did not answer in time: no figure this time
+        }
+      });
+      return TableStatus.lines(catalog, catalogSettings.namespace(), tables, fresh);
     }
 
     public Catalog catalog() {
@@ -106,6 +122,13 @@ public final class LocalRunner {
       } catch (Exception e) {
         // Already finished, or the cluster is going down with the JVM.
       }
+      progress.values().forEach(p -> {
+        try {
+          p.close();
+        } catch (RuntimeException e) {
+          // closing at exit
+        }
+      });
       if (broker != null) {
         broker.close();
       }
@@ -160,7 +183,17 @@ public final class LocalRunner {
     if (topics.stream().anyMatch(t -> t.watermark().isPresent())) {
       tables.add(LateRecordsTable.NAME);
     }
-    return new Running(job, catalogSettings, tables, kafka, generator, running);
+    // The tables' freshness, measured as the job's metric measures it: per read, the group's committed offsets.
+    KafkaSettings kafkaSettings = KafkaSettings.from(props, problems);
+    problems.throwIfAny();
+    Map<String, KafkaProgress> progress = new LinkedHashMap<>();
+    for (SharedKafkaSource read : SharedKafkaSource.group(topics)) {
+      Map<String, String> client = new LinkedHashMap<>(kafkaSettings.clientProperties());
+      client.putAll(read.table().kafkaProperties());
+      KafkaProgress p = new KafkaProgress(client, read.topic(), read.table().kafkaGroupId());
+      read.members().forEach(m -> progress.put(m.sink().tableName(), p));
+    }
+    return new Running(job, catalogSettings, tables, kafka, generator, running, progress);
   }
 
   /**

@@ -18,6 +18,15 @@ public final class TableStatus {
   private TableStatus() {}
 
   public static List<String> lines(Catalog catalog, String namespace, List<String> tables) {
+    return lines(catalog, namespace, tables, java.util.Map.of());
+  }
+
+  /**
+   * As above, with each table's freshness where known: the age of the oldest record of its topic that no checkpoint
+   * has taken in yet, 0 when all are in (the job's metric {@code freshnessSeconds}, measured alike).
+   */
+  public static List<String> lines(Catalog catalog, String namespace, List<String> tables,
+      java.util.Map<String, Double> freshness) {
     List<String> lines = new ArrayList<>();
     for (String name : tables) {
       TableIdentifier id = TableIdentifier.of(Namespace.of(namespace), name);
@@ -33,8 +42,10 @@ public final class TableStatus {
         snapshots++;
       }
       boolean keyed = !table.schema().identifierFieldIds().isEmpty();
-      lines.add(String.format("  %-28s rows=%-9s snapshots=%-5d last commit=%s", name,
-          keyed ? liveRows(table) + " live" : Long.toString(rows(current)), snapshots,
+      Double fresh = freshness.get(name);
+      lines.add(String.format(java.util.Locale.ROOT, "  %-28s rows=%-9s %-12s snapshots=%-5d last commit=%s", name,
+          keyed ? liveRows(table) + " live" : Long.toString(rows(current)),
+          fresh == null ? "" : String.format(java.util.Locale.ROOT, "fresh=%.1fs", fresh), snapshots,
           current == null ? "-" : Instant.ofEpochMilli(current.timestampMillis())));
     }
     return lines;

@@ -83,6 +83,7 @@ public class KafkaSourceTableTest {
         + "  'scan.watermark.idle-timeout' = '30 s',\n"
         + "  'format' = 'dead-letter',\n"
         + "  'dead-letter.on-error' = 'dead-letter',\n"
+        + "  'dead-letter.pipelines' = 'a',\n"
         + "  'dead-letter.format' = 'json',\n"
         + "  'dead-letter.json.fail-on-missing-field' = 'true'\n"
         + ")",
@@ -151,5 +152,15 @@ public class KafkaSourceTableTest {
     assertThat(KafkaSourceTable.ddl(t, kafka(Map.of("bootstrap.servers", "b")), true).get(0))
         .contains("  `event_time` AS TO_TIMESTAMP_LTZ(ts, 3),\n"
             + "  WATERMARK FOR `event_time` AS `event_time` - INTERVAL '0 00:01:30.500' DAY TO SECOND(3)\n");
+  }
+
+  @Test
+  void theEntriesReadingATableReachTheFormatAsFlinkParsesAListWhateverTheirNames() {
+    List<String> names = List.of("bid-events", "a;b", "it's", "q\"x", "");
+    String option = KafkaSourceTable.listOption(names);
+    assertThat(org.apache.flink.configuration.Configuration.fromMap(java.util.Map.of("pipelines", option))
+        .get(DeadLetterFormatFactory.PIPELINES)).isEqualTo(names);
+    assertThat(KafkaSourceTable.listOption(List.of("bid-events", "bid-events-aggregated")))
+        .isEqualTo("bid-events;bid-events-aggregated");
   }
 }

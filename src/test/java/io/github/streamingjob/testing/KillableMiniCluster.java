@@ -23,7 +23,13 @@ public final class KillableMiniCluster implements AutoCloseable {
   }
 
   public static KillableMiniCluster start() throws Exception {
+    return start(java.util.Map.of());
+  }
+
+  /** With {@code extra} settings (a metric reporter, say). */
+  public static KillableMiniCluster start(java.util.Map<String, String> extra) throws Exception {
     Configuration conf = new Configuration();
+    extra.forEach(conf::setString);
     conf.setString("rest.bind-port", "0"); // a local run or another build may hold 8081
     conf.setString("restart-strategy.type", "fixed-delay");
     conf.setString("restart-strategy.fixed-delay.attempts", "20");

@@ -68,17 +68,38 @@ public final class FlinkSessionCluster implements AutoCloseable {
    * {@code slots} slots, and returns once the TaskManager has registered.
    */
   public static FlinkSessionCluster start(Path home, Path libClasspathFile, int slots, Duration timeout) {
+    return start(home, libClasspathFile, slots, timeout, null);
+  }
+
+  /**
+   * As above, with Flink's Prometheus reporter installed as the distribution installs it (a plugin, in
+   * plugins/metrics-prometheus/) when {@code prometheusReporterJar} is given: every process serves its metrics on
+   * the first free port of {@link #PROMETHEUS_PORTS} ports from {@link #prometheusPorts()}'s first.
+   */
+  public static FlinkSessionCluster start(Path home, Path libClasspathFile, int slots, Duration timeout,
+      Path prometheusReporterJar) {
     try {
       String classpath = Files.readString(libClasspathFile).trim();
       for (String dir : List.of("conf", "log", "tmp", "checkpoints", "savepoints", "web-upload", "blobs", "plugins")) {
         Files.createDirectories(home.resolve(dir));
       }
       int restPort = freePort();
-      Files.writeString(home.resolve("conf/config.yaml"), configYaml(home, freePort(), restPort, slots));
+      String config = configYaml(home, freePort(), restPort, slots);
+      int prometheusBase = -1;
+      if (prometheusReporterJar != null) {
+        Path plugin = Files.createDirectories(home.resolve("plugins/metrics-prometheus"));
+        Files.copy(prometheusReporterJar, plugin.resolve(prometheusReporterJar.getFileName()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        prometheusBase = freePort();
+        config += "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory\n"
+            + "metrics.reporter.prom.port: " + prometheusBase + "-" + (prometheusBase + PROMETHEUS_PORTS - 1) + "\n";
+      }
+      Files.writeString(home.resolve("conf/config.yaml"), config);
       Files.writeString(home.resolve("conf/log4j.properties"), LOG4J);
       String[] jm = bashJavaUtils(classpath, home, "GET_JM_RESOURCE_PARAMS");
       String[] tm = bashJavaUtils(classpath, home, "GET_TM_RESOURCE_PARAMS");
       FlinkSessionCluster cluster = new FlinkSessionCluster(home, classpath, restPort, jm, tm);
+      cluster.prometheusBase = prometheusBase;
       try {
         cluster.startTaskManager();
         cluster.awaitTaskManagers(1, timeout);
@@ -196,6 +217,19 @@ public final class FlinkSessionCluster implements AutoCloseable {
 
   public FlinkRestClient rest() {
     return rest;
+  }
+
+  /** How many ports the Prometheus reporters may take: the JobManager's and TaskManagers', replacements included. */
+  public static final int PROMETHEUS_PORTS = 8;
+  private int prometheusBase = -1;
+
+  /** The ports the processes' Prometheus reporters bind, each to the first free one (empty without the reporter). */
+  public List<Integer> prometheusPorts() {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; prometheusBase > 0 && i < PROMETHEUS_PORTS; i++) {
+      ports.add(prometheusBase + i);
+    }
+    return ports;
   }
 
   public ChildJvm jobManager() {
