@@ -347,7 +347,7 @@ class ClusterDeploymentITCase {
   }
 
   /** For a loaded 2-core machine: a checkpoint, its commit and a look of the metrics may each take a few seconds. */
-  static final double FRESHNESS_MARGIN_SECONDS = 20;
+  static final double FRESHNESS_MARGIN_SECONDS = 25;
 
   static List<Prometheus.Sample> scrape() {
     return Prometheus.scrape(cluster.prometheusPorts());
