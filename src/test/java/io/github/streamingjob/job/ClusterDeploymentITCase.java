@@ -74,6 +74,9 @@ class ClusterDeploymentITCase {
   /** The class path of the build's Flink line's distribution lib/ (1.20 or 2.2). */
   static final Path FLINK_DIST = Path.of(System.getProperty("flink.dist.classpath",
       "target/stand-ins/flink-dist-1.20.classpath")).toAbsolutePath();
+  /** Flink's Prometheus reporter of the build's line (a plugin must match its cluster's version). */
+  static final Path PROMETHEUS_REPORTER = Path.of(System.getProperty("prometheus.reporter.jar",
+      "target/stand-ins/flink-metrics-prometheus-1.20.jar")).toAbsolutePath();
   static final Duration TIMEOUT = Duration.ofSeconds(300); // a deadline for a loaded 2-core machine
   static final String NAMESPACE = "streaming";
   static final String BUCKET = "warehouse";
@@ -121,7 +124,7 @@ class ClusterDeploymentITCase {
 
     long start = System.nanoTime();
     cluster = FlinkSessionCluster.start(home.resolve("flink"), FLINK_DIST, 2, TIMEOUT,
-        STAND_INS.resolve("flink-metrics-prometheus.jar"));
+        PROMETHEUS_REPORTER);
     timings.put("cluster start (JobManager up, TaskManager registered)", seconds(start));
     flink = cluster.rest();
     System.out.println("Flink session cluster: JobManager " + cluster.jobManager() + ", TaskManager "
@@ -243,11 +246,17 @@ class ClusterDeploymentITCase {
     // table's rows committed are the rows it holds; the malformed records, per pipeline, are those sent.
     Map<String, Long> malformed = traffic.expectedDeadLetters().stream()
         .collect(Collectors.groupingBy(d -> d.substring(0, d.indexOf(' ')), Collectors.counting()));
-    awaitCondition("the metrics counting every row committed", () -> {
-      List<Prometheus.Sample> m = scrape();
-      return TABLES.stream().allMatch(t -> metric(m, JobMetrics.ROWS_COMMITTED, JobMetrics.TABLE, t) == actual(t).size())
-          && metric(m, JobMetrics.ROWS_COMMITTED, JobMetrics.TABLE, "dead_letters") == traffic.expectedDeadLetters().size();
-    });
+    try {
+      awaitCondition("the metrics counting every row committed", () -> {
+        List<Prometheus.Sample> m = scrape();
+        return TABLES.stream().allMatch(t -> metric(m, JobMetrics.ROWS_COMMITTED, JobMetrics.TABLE, t) == actual(t).size())
+            && metric(m, JobMetrics.ROWS_COMMITTED, JobMetrics.TABLE, "dead_letters") == traffic.expectedDeadLetters().size();
+      });
+    } catch (AssertionError e) {
+      System.out.println("The job's metrics (" + traffic.expectedDeadLetters().size() + " dead letters expected; ports "
+          + cluster.prometheusPorts() + "):\n" + jobMetrics());
+      throw e;
+    }
     List<Prometheus.Sample> m = scrape();
     for (String t : TABLES) {
       assertThat(metric(m, JobMetrics.COMMITS, JobMetrics.TABLE, t)).as("commits to " + t).isGreaterThan(0);
@@ -303,6 +312,9 @@ class ClusterDeploymentITCase {
     FreshnessSampler freshness = new FreshnessSampler();
     Thread producer = traffic.phaseInBackground(2, 4000);
     awaitCondition("a first commit of the phase", () -> actual("bid_events_raw").size() > committedBefore);
+    // A few looks of the watch (one each 5 s) while the job takes the phase in; the gauges are NaN until the first
+    // look after the restart of the step before.
+    awaitCondition("three freshness samples before the cut", () -> freshness.count() >= 3);
     List<Double> flowing = freshness.samples();
     storeLink.cut();
     long down = System.nanoTime();
@@ -349,8 +361,18 @@ class ClusterDeploymentITCase {
   /** For a loaded 2-core machine: a checkpoint, its commit and a look of the metrics may each take a few seconds. */
   static final double FRESHNESS_MARGIN_SECONDS = 25;
 
+  /** The job's metrics: of this test's job only (another cluster on this machine may hold a port of the range). */
   static List<Prometheus.Sample> scrape() {
-    return Prometheus.scrape(cluster.prometheusPorts());
+    return Prometheus.scrape(cluster.prometheusPorts()).stream()
+        .filter(x -> jobId != null && jobId.equals(x.labels.get("job_id"))).collect(Collectors.toList());
+  }
+
+  /** The job's own metrics, a line each, for a failure's message. */
+  static String jobMetrics() {
+    return scrape().stream().filter(x -> x.name.contains(JobMetrics.GROUP))
+        .map(x -> x.name.replaceFirst(".*" + JobMetrics.GROUP + "_", "") + " " + x.labels.getOrDefault(JobMetrics.TABLE,
+            x.labels.getOrDefault(JobMetrics.PIPELINE, "")) + " = " + x.value)
+        .sorted().collect(Collectors.joining("\n"));
   }
 
   /** A metric of the job's, summed over the subtasks reporting it; NaN when none does. */
@@ -380,6 +402,10 @@ class ClusterDeploymentITCase {
       }, "freshness-sampler");
       thread.setDaemon(true);
       thread.start();
+    }
+
+    int count() {
+      return samples.size();
     }
 
     /** The samples so far, which it forgets: the next call returns the later ones. */
