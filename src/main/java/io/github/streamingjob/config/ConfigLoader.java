@@ -85,7 +85,11 @@ public final class ConfigLoader {
   static final String DESCRIPTION = "description";
 
   public static final List<String> FORMATS =
-      List.of("json", "csv", "avro", "raw", "debezium-json", "canal-json", "maxwell-json");
+      List.of("json", "csv", "avro", "raw", "debezium-json", "canal-json", "maxwell-json", "avro-confluent");
+  /** Formats whose writers' schemas are in a schema registry: source_schema may come from there. */
+  public static final List<String> REGISTRY_FORMATS = List.of("avro-confluent");
+  /** The registry's address, among a registry format's format_options (or property group SchemaRegistry's). */
+  public static final String REGISTRY_URL = "url";
   /** Formats whose records are changes of a database table: inserts, updates and deletes. */
   public static final List<String> CHANGE_DATA_FORMATS = List.of("debezium-json", "canal-json", "maxwell-json");
   /** Set by the job from the runtime properties; setting them per topic would be ambiguous. */
@@ -338,7 +342,10 @@ public final class ConfigLoader {
     if (deadLetterTable != null) {
       b.deadLetterTable(deadLetterTable);
     }
-    List<ColumnDef> source = columns(required(m, SOURCE_SCHEMA, at, problems), at.key(SOURCE_SCHEMA), true, problems);
+    boolean registry = format != null && REGISTRY_FORMATS.contains(format);
+    // A registry format's columns may come from the registry, at start-up (RegistrySchemas): none here.
+    List<ColumnDef> source = registry && !m.containsKey(SOURCE_SCHEMA) ? List.of()
+        : columns(required(m, SOURCE_SCHEMA, at, problems), at.key(SOURCE_SCHEMA), true, problems);
     b.sourceSchema(source);
     if (m.get(WATERMARK) != null) {
       b.watermark(watermark(m.get(WATERMARK), at.key(WATERMARK), source, problems));
@@ -375,7 +382,7 @@ public final class ConfigLoader {
     if (column == null || delayText == null || idleText == null) {
       return null;
     }
-    if (source.stream().noneMatch(c -> c.name().equals(column))) {
+    if (!source.isEmpty() && source.stream().noneMatch(c -> c.name().equals(column))) { // empty: the registry's
       problems.add(at.key(COLUMN), "'" + column + "' is not a column of source_schema");
     }
     Duration delay = duration(delayText, at.key(DELAY), problems);

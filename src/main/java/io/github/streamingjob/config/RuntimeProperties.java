@@ -31,6 +31,8 @@ public final class RuntimeProperties {
   public static final String JOB_GROUP = "Job";
   /** Read by the local runner only (embedded broker, sample data); ignored on MSF. */
   public static final String LOCAL_GROUP = "Local";
+  /** Defaults of every schema-registry topic's format_options: where the registry's credentials belong. */
+  public static final String REGISTRY_GROUP = "SchemaRegistry";
 
   // KafkaSource
   public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
@@ -59,6 +61,9 @@ public final class RuntimeProperties {
   public static final String EMBEDDED_KAFKA = "embedded.kafka";
   public static final String SAMPLE_EVENTS_PER_SECOND = "sample.events.per.second";
   public static final String WAREHOUSE_DIR = "warehouse.dir";
+  // SchemaRegistry: Flink's avro-confluent options of the same names
+  public static final List<String> REGISTRY_KEYS = List.of("url", "basic-auth.credentials-source",
+      "basic-auth.user-info", "bearer-auth.credentials-source", "bearer-auth.token");
 
   private static final Map<String, List<String>> KEYS = new LinkedHashMap<>();
 
@@ -68,6 +73,7 @@ public final class RuntimeProperties {
     KEYS.put(CATALOG_GROUP, List.of(CATALOG_TYPE, WAREHOUSE, NAMESPACE, CATALOG_NAME, URI));
     KEYS.put(JOB_GROUP, List.of(CONFIG_DIR, TOPICS, PARALLELISM, CHECKPOINT_INTERVAL, LOCAL_TIME_ZONE, OBJECT_REUSE));
     KEYS.put(LOCAL_GROUP, List.of(EMBEDDED_KAFKA, SAMPLE_EVENTS_PER_SECOND, WAREHOUSE_DIR));
+    KEYS.put(REGISTRY_GROUP, REGISTRY_KEYS);
   }
 
   private final String source;

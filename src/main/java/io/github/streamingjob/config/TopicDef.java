@@ -22,6 +22,7 @@ public final class TopicDef {
   private final Map<String, String> kafkaProperties;
   private final OnError onError;
   private final String deadLetterTable;
+  private final String columnsFrom;
 
   private TopicDef(Builder b) {
     this.name = Objects.requireNonNull(b.name);
@@ -39,6 +40,7 @@ public final class TopicDef {
     this.kafkaProperties = Map.copyOf(b.kafkaProperties);
     this.onError = Objects.requireNonNull(b.onError);
     this.deadLetterTable = Objects.requireNonNull(b.deadLetterTable);
+    this.columnsFrom = b.columnsFrom;
   }
 
   public static Builder builder(String name) {
@@ -117,6 +119,11 @@ public final class TopicDef {
     return deadLetterTable;
   }
 
+  /** Where the source columns came from, when not from topics.yaml: a schema registry's schema, named. */
+  public Optional<String> columnsFrom() {
+    return Optional.ofNullable(columnsFrom);
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder(name);
     b.enabled = enabled;
@@ -133,6 +140,7 @@ public final class TopicDef {
     b.kafkaProperties = kafkaProperties;
     b.onError = onError;
     b.deadLetterTable = deadLetterTable;
+    b.columnsFrom = columnsFrom;
     return b;
   }
 
@@ -156,7 +164,8 @@ public final class TopicDef {
         && transformation.equals(t.transformation)
         && kafkaProperties.equals(t.kafkaProperties)
         && onError == t.onError
-        && deadLetterTable.equals(t.deadLetterTable);
+        && deadLetterTable.equals(t.deadLetterTable)
+        && Objects.equals(columnsFrom, t.columnsFrom);
   }
 
   @Override
@@ -189,6 +198,7 @@ public final class TopicDef {
     private Map<String, String> kafkaProperties = Map.of();
     private OnError onError = OnError.DEAD_LETTER;
     private String deadLetterTable = OnError.DEFAULT_DEAD_LETTER_TABLE;
+    private String columnsFrom;
 
     private Builder(String name) {
       this.name = name;
@@ -261,6 +271,11 @@ public final class TopicDef {
 
     public Builder deadLetterTable(String v) {
       deadLetterTable = v;
+      return this;
+    }
+
+    public Builder columnsFrom(String v) {
+      columnsFrom = v;
       return this;
     }
 

@@ -24,6 +24,7 @@ import io.github.streamingjob.util.Sql;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.api.StatementSet;
 import org.apache.flink.table.api.bridge.java.StreamStatementSet;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
@@ -297,6 +298,9 @@ public final class JobPlanner {
         + "-- source (on_error: " + t.onError().value() + ")"
         + (p.source().members().size() > 1 ? ", read once for " + p.source().members().stream().map(TopicDef::name)
             .collect(java.util.stream.Collectors.joining(", ")) : "") + "\n"
+        + t.columnsFrom().map(from -> "-- columns from " + from + ": " + t.sourceSchema().stream()
+            .map(c -> c.name() + " " + c.type().map(LogicalType::asSummaryString).orElse("AS " + c.expression().orElse("")))
+            .collect(java.util.stream.Collectors.joining(", ")) + "\n").orElse("")
         + eventTime(p)
         + String.join(";\n", p.source().ddl(kafka, true)) + ";\n"
         + "-- sink\n" + IcebergSinkTable.describe(sinkName(t), IcebergSinkTable.resolved(t)) + ";\n"

@@ -32,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro) and never fails on a bad
- * record. Instead it fills the two last physical columns, {@value #ERROR_COLUMN} (what was wrong) and
+ * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro, avro-confluent, ...) and never fails on
+ * a bad record (only when a schema registry cannot be reached: that is no fault of the record). Instead it fills the two last physical columns, {@value #ERROR_COLUMN} (what was wrong) and
  * {@value #PAYLOAD_COLUMN} (the raw bytes), and leaves the others NULL, so the job can route the record
  * to a dead-letter table; or, with {@code on-error = skip}, drops it. Either way a metric counts it.
  * Being a format keeps the Kafka SQL source, and with it per-partition watermarks, as it is.
@@ -52,7 +52,8 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       .defaultValues().withDescription("The entries that read this table, for their metrics.");
   public static final ConfigOption<String> ON_ERROR = ConfigOptions.key("on-error").stringType()
       .defaultValue("dead-letter").withDescription("dead-letter: emit the error row; skip: drop the record.");
-  static final List<String> INNER_FORMATS = List.of("json", "csv", "avro", "debezium-json", "canal-json", "maxwell-json");
+  static final List<String> INNER_FORMATS =
+      List.of("json", "csv", "avro", "debezium-json", "canal-json", "maxwell-json", "avro-confluent");
 
   @Override
   public String factoryIdentifier() {
@@ -228,7 +229,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
      * into two), or one error row. Rows are collected first, so a record fails whole, never half-emitted.
      */
     @Override
-    public void deserialize(byte[] message, Collector<RowData> out) {
+    public void deserialize(byte[] message, Collector<RowData> out) throws IOException {
       inc(read);
       if (message == null || message.length == 0) {
         if (!changelog) {
@@ -240,6 +241,11 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       try {
         inner.deserialize(message, new org.apache.flink.api.common.functions.util.ListCollector<>(rows));
       } catch (IOException | RuntimeException e) {
+        if (RegistrySchemas.unavailable(e)) {
+          // Not the record's fault: failing makes the job restart from its last checkpoint and read it again.
+          throw new IOException("the schema registry did not give the writer schema of a record of " + table
+              + " (the job restarts and reads it again): " + describe(e), e);
+        }
         emit(out, malformed(message, describe(e)));
         return;
       }
@@ -253,7 +259,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
     }
 
     @Override
-    public RowData deserialize(byte[] message) {
+    public RowData deserialize(byte[] message) throws IOException {
       List<RowData> rows = new java.util.ArrayList<>(1);
       deserialize(message, new org.apache.flink.api.common.functions.util.ListCollector<>(rows));
       return rows.isEmpty() ? null : rows.get(0);

@@ -117,7 +117,7 @@ class ConfigLoaderTest {
             + "[earliest-offset, latest-offset, group-offsets, timestamp])",
         "topics.yaml: topic 'user-activity': key 'enabled': 'yes please' is not a boolean (expected true or false)",
         "topics.yaml: topic 'order-events': key 'format': 'xml' is not a supported format (expected one of "
-            + "[json, csv, avro, raw, debezium-json, canal-json, maxwell-json])");
+            + "[json, csv, avro, raw, debezium-json, canal-json, maxwell-json, avro-confluent])");
   }
 
   @Test
@@ -147,7 +147,7 @@ class ConfigLoaderTest {
             + "topic 'bid-events' (each enabled topic needs its own sink table)",
         "topics.yaml: topic 'order-events': key 'transformation': 'order_events_enrich' is not registered in "
             + "transformations.yaml (did you mean 'order_events_enriched'?) (registered: [bid_events_raw, "
-            + "user_events_processed, order_events_enriched, bid_events_aggregated, customers_current])");
+            + "user_events_processed, order_events_enriched, bid_events_aggregated, customers_current, payments_raw])");
   }
 
   @Test
@@ -156,7 +156,7 @@ class ConfigLoaderTest {
         "enabled: false\n    kafka_group_id: \"flink-orders-v1\"")
         .replace("transformation: \"order_events_enriched\"", "transformation: \"not_written_yet\"");
     JobConfig config = ConfigLoader.parse(topics, TRANSFORMATIONS);
-    assertThat(config.topics()).hasSize(5);
+    assertThat(config.topics()).hasSize(6);
     assertThat(config.enabledTopics()).extracting(TopicDef::name).doesNotContain("order-events");
   }
 
@@ -278,7 +278,7 @@ class ConfigLoaderTest {
         "transformations.yaml: transformation 'user_events_processed': key 'class': missing (required)",
         "topics.yaml: topic 'user-activity': key 'transformation': 'user_events_processed' is not registered in "
             + "transformations.yaml (registered: [bid_events_raw, order_events_enriched, bid_events_aggregated, "
-            + "customers_current])");
+            + "customers_current, payments_raw])");
   }
 
   @Test

@@ -41,7 +41,7 @@ class RuntimePropertiesTest {
     String file = dir.resolve("props.json").toString();
     assertThat(problems.messages()).containsExactly(
         file + ": unknown property group 'KafkaSorce' (did you mean 'KafkaSource'?) (known: "
-            + "[KafkaSource, IcebergCatalog, Job, Local])",
+            + "[KafkaSource, IcebergCatalog, Job, Local, SchemaRegistry])",
         file + ": property group 'Job': key 'paralelism': unknown property (did you mean 'parallelism'?) (known: "
             + "[config.dir, topics, parallelism, checkpoint.interval, local.time.zone, object.reuse])");
   }

@@ -61,7 +61,10 @@ class SecretKindsTest {
             List.of(KAFKA, group("IcebergCatalog", HADOOP)), "    kafka_properties:\n      ssl.key.password: \"ssl-secret-6\"\n"),
         Arguments.of("Kafka SSL key material in topics.yaml", "key-material-7",
             List.of(KAFKA, group("IcebergCatalog", HADOOP)),
-            "    kafka_properties:\n      ssl.keystore.key: \"-----BEGIN PRIVATE KEY----- key-material-7\"\n"));
+            "    kafka_properties:\n      ssl.keystore.key: \"-----BEGIN PRIVATE KEY----- key-material-7\"\n"),
+        Arguments.of("schema registry credentials", "reg-secret-8",
+            List.of(KAFKA, group("IcebergCatalog", HADOOP), group("SchemaRegistry", "\"url\":\"https://registry:8081\","
+                + "\"basic-auth.user-info\":\"reader:reg-secret-8\",\"bearer-auth.token\":\"reg-secret-8\"")), ""));
   }
 
   @ParameterizedTest(name = "{0}")
