@@ -144,6 +144,16 @@ public final class RuntimeProperties {
     return p;
   }
 
+  /** A group's keys and values (empty if absent). */
+  public Map<String, String> map(String group) {
+    Map<String, String> m = new LinkedHashMap<>();
+    Properties g = groups.get(group);
+    if (g != null) {
+      g.stringPropertyNames().forEach(k -> m.put(k, g.getProperty(k)));
+    }
+    return m;
+  }
+
   public Optional<String> get(String group, String key) {
     Properties g = groups.get(group);
     String v = g == null ? null : g.getProperty(key);
@@ -216,10 +226,8 @@ public final class RuntimeProperties {
   /** The secret values of every group: values of secret keys, passwords inside URIs. */
   public Secrets secrets() {
     Secrets secrets = Secrets.none();
-    for (Properties p : groups.values()) {
-      Map<String, String> m = new LinkedHashMap<>();
-      p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
-      secrets = secrets.and(m);
+    for (String group : groups.keySet()) {
+      secrets = secrets.and(map(group));
     }
     return secrets;
   }

@@ -293,10 +293,8 @@ public final class StreamingJob {
       Settings settings = Settings.load(sources);
       JobConfig config = sources.config(cli, settings.job);
       // Columns a schema registry holds are read now: a registry down at start is a clear error, not a half-start.
-      java.util.Map<String, String> registry = new java.util.LinkedHashMap<>();
-      sources.properties().group(RuntimeProperties.REGISTRY_GROUP).forEach((k, v) -> registry.put((String) k, (String) v));
       List<TopicDef> topics = io.github.streamingjob.source.RegistrySchemas.resolve(selectTopics(config, settings.job),
-          registry);
+          sources.properties().map(RuntimeProperties.REGISTRY_GROUP));
       settings.job.parallelism().ifPresent(env::setParallelism);
       settings.job.checkpointInterval().ifPresent(i -> env.enableCheckpointing(i.toMillis()));
       if (settings.kafka.bounded()) {

@@ -103,15 +103,20 @@ public final class RegistrySchemas {
 
     @Override
     public String toString() {
-      return "the schema registry at " + Secrets.maskUri(url) + ", subject '" + subject + "' version " + version
+      return where(url) + ", subject '" + subject + "' version " + version
           + " (schema id " + id + ")";
     }
+  }
+
+  /** The registry, named in messages: its address without a password it may hold. */
+  static String where(String url) {
+    return "the schema registry at " + Secrets.maskUri(url);
   }
 
   static Optional<Latest> latest(TopicDef t, At at, Problems problems) {
     String url = t.formatOptions().get(ConfigLoader.REGISTRY_URL);
     String subject = subject(t);
-    String where = "the schema registry at " + Secrets.maskUri(url);
+    String where = where(url);
     SchemaMetadata m;
     try {
       // The client as Flink's format makes it: the same credentials and TLS options.
@@ -234,9 +239,6 @@ public final class RegistrySchemas {
           || t instanceof java.net.UnknownHostException || t instanceof javax.net.ssl.SSLException
           || t instanceof java.net.http.HttpTimeoutException) {
         return true;
-      }
-      if (t.getCause() == t) {
-        break;
       }
     }
     return false;

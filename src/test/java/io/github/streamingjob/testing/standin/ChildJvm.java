@@ -2,9 +2,13 @@ package io.github.streamingjob.testing.standin;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +107,32 @@ public final class ChildJvm implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * Returns once {@code request} is answered 200: a server is up when it serves, not when its port opens. Fails
+   * with {@code what} and the process's last output if it exits or the deadline passes.
+   */
+  public void awaitAnswer(String what, HttpRequest request, Duration timeout) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!isAlive()) {
+        throw new IllegalStateException(what + " exited:\n" + tail(40));
+      }
+      try {
+        if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      FlinkSessionCluster.sleep(100);
+    }
+    throw new IllegalStateException(what + " did not answer within " + timeout + ":\n" + tail(40));
   }
 
   /** The last {@code lines} lines of its output, for failure messages. */

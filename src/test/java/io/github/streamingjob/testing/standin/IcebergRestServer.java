@@ -3,9 +3,7 @@ package io.github.streamingjob.testing.standin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,27 +60,8 @@ public final class IcebergRestServer implements AutoCloseable {
   }
 
   private void awaitReady(Duration timeout) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("the Iceberg REST server exited:\n" + process.tail(40));
-      }
-      try {
-        if (http.send(HttpRequest.newBuilder(URI.create(uri() + "/v1/config")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      FlinkSessionCluster.sleep(100);
-    }
-    throw new IllegalStateException("the Iceberg REST server did not answer within " + timeout + ":\n"
-        + process.tail(40));
+    process.awaitAnswer("the Iceberg REST server", HttpRequest.newBuilder(URI.create(uri() + "/v1/config")).build(),
+        timeout);
   }
 
   public String uri() {

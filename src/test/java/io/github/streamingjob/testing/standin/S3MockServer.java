@@ -3,9 +3,7 @@ package io.github.streamingjob.testing.standin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,27 +56,8 @@ public final class S3MockServer implements AutoCloseable {
   }
 
   private void awaitReady(Duration timeout) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("S3Mock exited:\n" + process.tail(40));
-      }
-      try {
-        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(endpoint() + "/" + bucket))
-            .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      FlinkSessionCluster.sleep(100);
-    }
-    throw new IllegalStateException("S3Mock did not answer within " + timeout + ":\n" + process.tail(40));
+    process.awaitAnswer("S3Mock", HttpRequest.newBuilder(URI.create(endpoint() + "/" + bucket))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), timeout);
   }
 
   /** SIGKILL: the object store is gone until {@link #restart()}. */

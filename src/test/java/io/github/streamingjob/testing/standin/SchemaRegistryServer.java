@@ -3,9 +3,7 @@ package io.github.streamingjob.testing.standin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,27 +79,8 @@ public final class SchemaRegistryServer implements AutoCloseable {
   }
 
   private void awaitReady(Duration timeout) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("the schema registry exited:\n" + process.tail(40));
-      }
-      try {
-        if (http.send(HttpRequest.newBuilder(URI.create(url() + "/subjects")).timeout(Duration.ofSeconds(5)).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      FlinkSessionCluster.sleep(200);
-    }
-    throw new IllegalStateException("the schema registry did not answer within " + timeout + ":\n"
-        + process.tail(40));
+    process.awaitAnswer("the schema registry", HttpRequest.newBuilder(URI.create(url() + "/subjects"))
+        .timeout(Duration.ofSeconds(5)).build(), timeout);
   }
 
   /** The Confluent-compatible API's base, what a serializer's {@code schema.registry.url} takes. */
