@@ -422,11 +422,38 @@ class MaintenanceITCase {
     if (!Files.isDirectory(data)) {
       return Set.of();
     }
-    try (Stream<Path> files = Files.walk(data)) {
-      return files.filter(f -> f.toString().endsWith(".parquet")).collect(Collectors.toSet());
+    // The job's maintenance may delete files while we list: a file gone before it is visited is not listed.
+    Set<Path> found = new java.util.HashSet<>();
+    try {
+      Files.walkFileTree(data, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+          if (f.toString().endsWith(".parquet")) {
+            found.add(f);
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+          if (e instanceof java.nio.file.NoSuchFileException) {
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+          throw e;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+          if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
+            throw e;
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
     } catch (IOException e) {
-      return Set.of(); // a file removed while listing: the caller polls again
+      throw new java.io.UncheckedIOException(e);
     }
+    return found;
   }
 
 
