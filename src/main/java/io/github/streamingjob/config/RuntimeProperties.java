@@ -61,9 +61,12 @@ public final class RuntimeProperties {
   public static final String EMBEDDED_KAFKA = "embedded.kafka";
   public static final String SAMPLE_EVENTS_PER_SECOND = "sample.events.per.second";
   public static final String WAREHOUSE_DIR = "warehouse.dir";
-  // SchemaRegistry: Flink's avro-confluent options of the same names
-  public static final List<String> REGISTRY_KEYS = List.of("url", "basic-auth.credentials-source",
+  // SchemaRegistry: the options of the same names of Flink's avro-confluent, and of avro-glue
+  public static final List<String> CONFLUENT_REGISTRY_KEYS = List.of("url", "basic-auth.credentials-source",
       "basic-auth.user-info", "bearer-auth.credentials-source", "bearer-auth.token");
+  public static final List<String> GLUE_REGISTRY_KEYS = List.of("registry.name", "region", "endpoint");
+  public static final List<String> REGISTRY_KEYS = java.util.stream.Stream.concat(CONFLUENT_REGISTRY_KEYS.stream(),
+      GLUE_REGISTRY_KEYS.stream()).collect(java.util.stream.Collectors.toUnmodifiableList());
 
   private static final Map<String, List<String>> KEYS = new LinkedHashMap<>();
 

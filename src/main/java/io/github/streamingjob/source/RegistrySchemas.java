@@ -4,6 +4,7 @@ import io.github.streamingjob.config.ColumnDef;
 import io.github.streamingjob.config.ConfigLoader;
 import io.github.streamingjob.config.Problems;
 import io.github.streamingjob.config.Problems.At;
+import io.github.streamingjob.config.RuntimeProperties;
 import io.github.streamingjob.config.TopicDef;
 import io.github.streamingjob.util.Secrets;
 import java.io.IOException;
@@ -23,14 +24,21 @@ import org.apache.flink.table.types.DataType;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 import org.apache.flink.table.types.logical.RowType;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.glue.GlueClient;
+import software.amazon.awssdk.services.glue.model.AccessDeniedException;
+import software.amazon.awssdk.services.glue.model.DataFormat;
+import software.amazon.awssdk.services.glue.model.EntityNotFoundException;
+import software.amazon.awssdk.services.glue.model.GetSchemaVersionResponse;
 
 /**
- * The columns of the topics in a schema-registry format ({@code avro-confluent}), read from the registry at start-up:
- * the latest schema of the topic's subject, converted by Flink's own Avro converter. Left out of {@code source_schema},
- * they are that schema's fields; given, each column is checked against it.
+ * The columns of the topics in a schema-registry format ({@code avro-confluent}, {@code avro-glue}), read from the
+ * registry at start-up: the latest schema of the topic's subject (Glue: schema), converted by Flink's own Avro
+ * converter. Left out of {@code source_schema}, they are that schema's fields; given, each column is checked against it.
  *
- * <p>The records are then decoded by Flink's {@code avro-confluent} format: it fetches each record's writer schema by
- * the id in the record (once per id) and resolves it to these columns by Avro's rules. So a producer's newer
+ * <p>The records are then decoded by Flink's {@code avro-confluent} format or {@link GlueAvroFormatFactory}: each
+ * fetches a record's writer schema by the id in the record (once per id) and resolves it to these columns by Avro's
+ * rules. So a producer's newer
  * compatible version (an added optional field, say) is read without a restart, and its new fields are left out
  * until the next start takes the newer schema's columns.
  */
@@ -64,17 +72,27 @@ public final class RegistrySchemas {
         resolved.add(configured);
         continue;
       }
-      Map<String, String> options = new LinkedHashMap<>(defaults);
+      boolean glue = GlueAvroFormatFactory.IDENTIFIER.equals(configured.format());
+      // Of the group's keys, those of this topic's registry (a job may read from both kinds).
+      Map<String, String> options = new LinkedHashMap<>();
+      List<String> keys = glue ? RuntimeProperties.GLUE_REGISTRY_KEYS : RuntimeProperties.CONFLUENT_REGISTRY_KEYS;
+      defaults.forEach((k, v) -> {
+        if (keys.contains(k)) {
+          options.put(k, v);
+        }
+      });
       options.putAll(configured.formatOptions());
       TopicDef t = configured.toBuilder().formatOptions(options).build();
       At at = At.file(ConfigLoader.TOPICS_FILE).entry("topic", t.name());
-      if (!options.containsKey(ConfigLoader.REGISTRY_URL)) {
-        problems.add(at.key("format_options").key(ConfigLoader.REGISTRY_URL), "missing: format '" + t.format()
-            + "' reads each record's schema from a schema registry; give its address here or in the property "
-            + "group SchemaRegistry, e.g. https://registry:8081");
+      String required = glue ? GlueAvroFormatFactory.REGISTRY_NAME.key() : ConfigLoader.REGISTRY_URL;
+      if (!options.containsKey(required)) {
+        problems.add(at.key("format_options").key(required), "missing: format '" + t.format()
+            + "' reads each record's schema from a schema registry; give " + (glue
+                ? "its name here or in the property group SchemaRegistry (with region, unless the runtime's)"
+                : "its address here or in the property group SchemaRegistry, e.g. https://registry:8081"));
         continue;
       }
-      latest(t, at, problems).ifPresent(latest -> {
+      (glue ? latestGlue(t, at, problems) : latest(t, at, problems)).ifPresent(latest -> {
         TopicDef r = columns(t, latest, at, problems);
         if (r != null) {
           resolved.add(r);
@@ -87,24 +105,18 @@ public final class RegistrySchemas {
 
   /** A subject's latest schema, as the registry gave it. */
   static final class Latest {
-    final String url;
-    final String subject;
-    final int id;
-    final int version;
+    /** Where it is, e.g. "the schema registry at URL, subject 'S' version 3 (schema id 7)". */
+    final String described;
     final RowType row;
 
-    Latest(String url, String subject, int id, int version, RowType row) {
-      this.url = url;
-      this.subject = subject;
-      this.id = id;
-      this.version = version;
+    Latest(String described, RowType row) {
+      this.described = described;
       this.row = row;
     }
 
     @Override
     public String toString() {
-      return where(url) + ", subject '" + subject + "' version " + version
-          + " (schema id " + id + ")";
+      return described;
     }
   }
 
@@ -146,20 +158,65 @@ public final class RegistrySchemas {
           + "; format '" + t.format() + "' reads Avro");
       return Optional.empty();
     }
+    return row(m.getSchema(), "subject '" + subject + "' in " + where, at, problems).map(row -> new Latest(
+        where + ", subject '" + subject + "' version " + m.getVersion() + " (schema id " + m.getId() + ")", row));
+  }
+
+  /**
+   * An {@code avro-glue} topic's latest schema version: schema {@code format_options.schema.name}, else the topic's
+   * name (as AWS's serializer names it), in registry {@code registry.name}.
+   */
+  static Optional<Latest> latestGlue(TopicDef t, At at, Problems problems) {
+    Map<String, String> o = t.formatOptions();
+    String registryName = o.get(GlueAvroFormatFactory.REGISTRY_NAME.key());
+    String schema = o.getOrDefault(GlueAvroFormatFactory.SCHEMA_NAME.key(), t.topic());
+    GlueRegistry registry = new GlueRegistry(o.get(GlueAvroFormatFactory.REGION.key()),
+        o.get(GlueAvroFormatFactory.ENDPOINT.key()));
+    String where = registry.describe(registryName);
+    GetSchemaVersionResponse v;
+    try (GlueClient glue = registry.client()) {
+      v = glue.getSchemaVersion(r -> r.schemaId(id -> id.registryName(registryName).schemaName(schema))
+          .schemaVersionNumber(n -> n.latestVersion(true)));
+    } catch (EntityNotFoundException e) {
+      problems.add(at.key("format_options").key(GlueAvroFormatFactory.SCHEMA_NAME.key()), "schema '" + schema
+          + "' is not in " + where + " (" + e.awsErrorDetails().errorMessage() + "): register the producers' schema "
+          + "first, or set format_options.schema.name");
+      return Optional.empty();
+    } catch (AccessDeniedException e) {
+      problems.add(at.key("format_options"), where + " refused the job's AWS identity: it needs glue:GetSchemaVersion "
+          + "on the registry and its schemas (" + e.awsErrorDetails().errorMessage() + ")");
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      problems.add(at.key("format_options").key(GlueAvroFormatFactory.REGION.key()), "could not read the latest "
+          + "version of schema '" + schema + "' from " + where + ": " + e + " (is the region right, and Glue reachable "
+          + "from the job?)");
+      return Optional.empty();
+    }
+    if (v.dataFormat() != DataFormat.AVRO) {
+      problems.add(at.key("format"), "schema '" + schema + "' in " + where + " is " + v.dataFormatAsString()
+          + "; format '" + t.format() + "' reads Avro");
+      return Optional.empty();
+    }
+    return row(v.schemaDefinition(), "schema '" + schema + "' in " + where, at, problems).map(row -> new Latest(
+        where + ", schema '" + schema + "' version " + v.versionNumber() + " (schema version id "
+            + v.schemaVersionId() + ")", row));
+  }
+
+  /** An Avro schema's fields as columns, by Flink's own converter. */
+  private static Optional<RowType> row(String avro, String what, At at, Problems problems) {
     DataType type;
     try {
-      type = AvroSchemaConverter.convertToDataType(m.getSchema());
+      type = AvroSchemaConverter.convertToDataType(avro);
     } catch (RuntimeException e) {
-      problems.add(at.key("format"), "the schema of subject '" + subject + "' in " + where + " is not one Flink reads: "
-          + e.getMessage());
+      problems.add(at.key("format"), "the " + what + " is not one Flink reads: " + e.getMessage());
       return Optional.empty();
     }
     if (!(type.getLogicalType() instanceof RowType)) {
-      problems.add(at.key("format"), "the schema of subject '" + subject + "' in " + where + " is a "
-          + type.getLogicalType() + ", not a record: a table needs named fields");
+      problems.add(at.key("format"), "the " + what + " is a " + type.getLogicalType()
+          + ", not a record: a table needs named fields");
       return Optional.empty();
     }
-    return Optional.of(new Latest(url, subject, m.getId(), m.getVersion(), (RowType) type.getLogicalType()));
+    return Optional.of((RowType) type.getLogicalType());
   }
 
   /** The registry's columns, or the topic's own after checking each against the registry's field. */
@@ -234,6 +291,9 @@ public final class RegistrySchemas {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof RestClientException) {
         return ((RestClientException) t).getStatus() != 404;
+      }
+      if (t instanceof SdkException) {
+        return GlueRegistry.unavailable((SdkException) t);
       }
       if (t instanceof java.net.SocketException || t instanceof java.net.SocketTimeoutException
           || t instanceof java.net.UnknownHostException || t instanceof javax.net.ssl.SSLException
