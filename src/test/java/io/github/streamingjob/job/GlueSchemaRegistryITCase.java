@@ -56,10 +56,8 @@ class GlueSchemaRegistryITCase {
   static final String SECRET_KEY = "glue-stand-in-secret-key";
   static final Duration TIMEOUT = SchemaRegistryITCase.TIMEOUT;
 
-  static final String V1 = "{\"type\":\"record\",\"name\":\"Payment\",\"namespace\":\"shop\",\"fields\":["
-      + "{\"name\":\"payment_id\",\"type\":\"string\"},{\"name\":\"user_id\",\"type\":\"long\"},"
-      + "{\"name\":\"amount\",\"type\":\"double\"},{\"name\":\"currency\",\"type\":\"string\"},"
-      + "{\"name\":\"timestamp_ms\",\"type\":\"long\"}";
+  /** The same versions as SchemaRegistryITCase's, in AWS's serializer's (unrelocated) Avro. */
+  static final String V1 = SchemaRegistryITCase.V1;
   static final Schema PAYMENT_V1 = new Schema.Parser().parse(V1 + "]}");
   static final Schema PAYMENT_V2 = new Schema.Parser().parse(V1
       + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}]}");
@@ -157,8 +155,8 @@ class GlueSchemaRegistryITCase {
         // records are not the dead letters' business) and reads them once Glue answers again.
         link.cut();
         send(serialize(PAYMENT_V3, 41, 20, r -> r.put("channel", "app"), true));
-        SchemaRegistryITCase.await("the job failing over for want of Glue", () -> failure(job)
-            .filter(f -> f.contains("the schema registry did not give the writer schema")).isPresent());
+        SchemaRegistryITCase.await("the job failing over for want of Glue", () -> SchemaRegistryITCase
+            .failure(flink, job).filter(f -> f.contains("the schema registry did not give the writer schema")).isPresent());
         link.restore();
         rows = IcebergTables.awaitRows(catalog, payments, r -> r.size() >= 60, TIMEOUT);
         assertThat(rows).extracting(r -> r.getField("payment_id")).doesNotHaveDuplicates().hasSize(60)
@@ -272,15 +270,6 @@ class GlueSchemaRegistryITCase {
       for (int i = 0; i < values.size(); i++) {
         producer.send(new ProducerRecord<>(TOPIC, i % 2, null, values.get(i))).get();
       }
-    }
-  }
-
-  static java.util.Optional<String> failure(JobClient job) {
-    try {
-      return java.util.Optional.ofNullable(flink.cluster().getExecutionGraph(job.getJobID()).get().getFailureInfo())
-          .map(org.apache.flink.runtime.executiongraph.ErrorInfo::getExceptionAsString);
-    } catch (Exception e) {
-      return java.util.Optional.empty(); // between attempts
     }
   }
 

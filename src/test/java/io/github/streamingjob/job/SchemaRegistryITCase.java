@@ -137,7 +137,7 @@ class SchemaRegistryITCase {
         // (those records are not the dead letters' business) and reads them once the registry is back.
         link.cut();
         send(serialize(PAYMENT_V3, 41, 20, r -> r.put("channel", "app")));
-        await("the job failing over for want of the registry", () -> failure(job)
+        await("the job failing over for want of the registry", () -> failure(flink, job)
             .filter(f -> f.contains("the schema registry did not give the writer schema")).isPresent());
         link.restore();
         rows = IcebergTables.awaitRows(catalog, payments, r -> r.size() >= 60, TIMEOUT);
@@ -222,7 +222,7 @@ class SchemaRegistryITCase {
   }
 
   /** The job's last failure, as Flink keeps it across restarts. */
-  static Optional<String> failure(JobClient job) {
+  static Optional<String> failure(KillableMiniCluster flink, JobClient job) {
     try {
       return Optional.ofNullable(flink.cluster().getExecutionGraph(job.getJobID()).get().getFailureInfo())
           .map(ErrorInfo::getExceptionAsString);
