@@ -128,10 +128,20 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Broker settings: one node, so every replication factor and min ISR is 1. */
   private static Map<String, Object> brokerConfig(Path dataDir, int brokerPort, int controllerPort) {
+    return brokerConfig(NODE_ID, NODE_ID + "@" + HOST + ":" + controllerPort, dataDir, brokerPort, controllerPort, 1);
+  }
+
+  /**
+   * Settings of a node that is broker and controller (KRaft, static quorum {@code voters}); with {@code replicas}
+   * brokers, every topic and internal topic is replicated to all and needs all but one in sync (at least 1).
+   */
+  public static Map<String, Object> brokerConfig(int nodeId, String voters, Path dataDir, int brokerPort,
+      int controllerPort, int replicas) {
+    String minInSync = String.valueOf(Math.max(1, replicas - 1));
     Map<String, Object> props = new HashMap<>();
     props.put("process.roles", "broker,controller");
-    props.put("node.id", String.valueOf(NODE_ID));
-    props.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+    props.put("node.id", String.valueOf(nodeId));
+    props.put("controller.quorum.voters", voters);
     props.put("listeners", BROKER_LISTENER + "://" + HOST + ":" + brokerPort + ","
         + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
     props.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + brokerPort);
@@ -141,13 +151,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("inter.broker.listener.name", BROKER_LISTENER);
     props.put("log.dirs", dataDir.toString());
     props.put("num.partitions", "1");
-    props.put("default.replication.factor", "1");
-    props.put("min.insync.replicas", "1");
-    props.put("offsets.topic.replication.factor", "1");
+    props.put("default.replication.factor", String.valueOf(replicas));
+    props.put("min.insync.replicas", minInSync);
+    props.put("offsets.topic.replication.factor", String.valueOf(replicas));
     // Fewer internal partitions: a consumer group's first join or a first transaction is faster.
     props.put("offsets.topic.num.partitions", "1");
-    props.put("transaction.state.log.replication.factor", "1");
-    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.replication.factor", String.valueOf(replicas));
+    props.put("transaction.state.log.min.isr", minInSync);
     props.put("transaction.state.log.num.partitions", "1");
     props.put("group.initial.rebalance.delay.ms", "0");
     // Tests should fail on a misspelt topic rather than silently write to a new one.
@@ -157,14 +167,18 @@ public final class EmbeddedKafka implements AutoCloseable {
     return props;
   }
 
-  /** What {@code kafka-storage.sh format} does: writes meta.properties and the bootstrap checkpoint. */
   private static void format(KafkaConfig config, Path dataDir) {
+    format(config, dataDir, NODE_ID, Uuid.randomUuid().toString());
+  }
+
+  /** What {@code kafka-storage.sh format} does: writes meta.properties and the bootstrap checkpoint. */
+  public static void format(KafkaConfig config, Path dataDir, int nodeId, String clusterId) {
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     try (PrintStream printStream = new PrintStream(output, true, StandardCharsets.UTF_8)) {
       new Formatter()
           .setPrintStream(printStream)
-          .setNodeId(NODE_ID)
-          .setClusterId(Uuid.randomUuid().toString())
+          .setNodeId(nodeId)
+          .setClusterId(clusterId)
           .setDirectories(List.of(dataDir.toString()))
           .setMetadataLogDirectory(config.metadataLogDir())
           .setControllerListenerName(CONTROLLER_LISTENER)
