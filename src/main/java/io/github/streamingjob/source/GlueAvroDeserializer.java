@@ -69,6 +69,11 @@ final class GlueAvroDeserializer implements DeserializationSchema<GenericRecord>
           + (message.length < HEADER_BYTES ? message.length + " bytes, fewer than its " + HEADER_BYTES + "-byte header"
               : "header version " + message[0] + ", expected " + HEADER_VERSION));
     }
+    byte compression = message[1];
+    if (compression != COMPRESSION_NONE && compression != COMPRESSION_ZLIB) {
+      throw new IOException("unknown compression byte " + compression + " in the Glue Schema Registry header "
+          + "(0: none, 5: zlib)");
+    }
     ByteBuffer header = ByteBuffer.wrap(message, 2, 16);
     UUID version = new UUID(header.getLong(), header.getLong());
     GenericDatumReader<GenericRecord> datumReader = readers.get(version);
@@ -76,16 +81,9 @@ final class GlueAvroDeserializer implements DeserializationSchema<GenericRecord>
       datumReader = new GenericDatumReader<>(writerSchema(version), reader);
       readers.put(version, datumReader);
     }
-    byte compression = message[1];
-    if (compression == COMPRESSION_NONE) {
-      decoder = DecoderFactory.get().binaryDecoder(message, HEADER_BYTES, message.length - HEADER_BYTES, decoder);
-    } else if (compression == COMPRESSION_ZLIB) {
-      byte[] inflated = inflate(message);
-      decoder = DecoderFactory.get().binaryDecoder(inflated, decoder);
-    } else {
-      throw new IOException("unknown compression byte " + compression + " in the Glue Schema Registry header "
-          + "(0: none, 5: zlib)");
-    }
+    decoder = compression == COMPRESSION_NONE
+        ? DecoderFactory.get().binaryDecoder(message, HEADER_BYTES, message.length - HEADER_BYTES, decoder)
+        : DecoderFactory.get().binaryDecoder(inflate(message), decoder);
     return datumReader.read(null, decoder);
   }
 

@@ -17,6 +17,10 @@ import org.apache.flink.avro.registry.confluent.shaded.io.confluent.kafka.schema
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.types.logical.LogicalType;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.glue.model.AccessDeniedException;
+import software.amazon.awssdk.services.glue.model.EntityNotFoundException;
+import software.amazon.awssdk.services.glue.model.GlueException;
 
 /** The registry-format rules that need no registry: loading, type checks, and which failures are the record's. */
 class RegistrySchemasTest {
@@ -46,6 +50,20 @@ class RegistrySchemasTest {
     assertThat(RegistrySchemas.unavailable(new IOException("Unknown data format. Magic number does not match")))
         .isFalse();
     assertThat(RegistrySchemas.unavailable(new RuntimeException("Found string, expecting long"))).isFalse();
+  }
+
+  @Test
+  void aSchemaVersionGlueDoesNotHoldIsTheRecordsFaultGlueUnreachableRefusingOrThrottlingIsNot() {
+    assertThat(RegistrySchemas.unavailable(new IOException("the Glue schema registry does not hold schema version x",
+        EntityNotFoundException.builder().message("Schema version is not found.").build()))).isFalse();
+    assertThat(RegistrySchemas.unavailable(new IOException("Glue did not give schema version x",
+        SdkClientException.create("Unable to execute HTTP request", new ConnectException("Connection refused")))))
+        .isTrue();
+    assertThat(RegistrySchemas.unavailable(new IOException("Glue did not give schema version x",
+        AccessDeniedException.builder().message("not authorized to perform glue:GetSchemaVersion").build())))
+        .isTrue();
+    assertThat(RegistrySchemas.unavailable(new IOException("Glue did not give schema version x",
+        GlueException.builder().statusCode(400).message("Rate exceeded").build()))).isTrue();
   }
 
   @Test
