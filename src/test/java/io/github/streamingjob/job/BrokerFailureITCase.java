@@ -33,11 +33,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Exactly once through broker failures: a 3-node Kafka cluster (each node a process of its own) loses each node in
  * turn to SIGKILL while a producer writes steadily, as in a broker crash or MSK's rolling patching, leaders moving
- * each time. Every bid the producer had acknowledged must be in the table once, none lost, none twice, and again
- * after a later commit.
+ * each time. Every bid the producer had acknowledged must be in the raw table once, none lost, none twice, and in its
+ * window's count (or, behind the watermark, once in late_records), and again after a later commit.
  */
 class BrokerFailureITCase {
   static final String TOPIC = "bid-events";
+  /** The windowed pipeline on the same topic: bids per user per minute of event time. */
+  static final String WINDOWS = "bid-events-aggregated";
+  static final long T0 = 1_767_225_600_000L;
+  /** Event time runs 50 times faster than the producer: a window closes every few seconds, outages included. */
+  static final long EVENT_MS_PER_BID = 20;
   static final String NAMESPACE = "brokers";
   static final int PARTITIONS = 3;
   static final Duration TIMEOUT = Duration.ofMinutes(5);
@@ -52,7 +57,8 @@ class BrokerFailureITCase {
             dir.resolve("warehouse").toUri().toString())) {
       kafka.createTopic(TOPIC, PARTITIONS);
       Path props = PropertiesFile.local(kafka.bootstrapServers(), dir.resolve("warehouse"), NAMESPACE)
-          .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s").set("Job", "topics", TOPIC)
+          .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s")
+          .set("Job", "topics", TOPIC + "," + WINDOWS)
           .writeTo(dir.resolve("props.json"));
       Path config = TopicsYaml.shipped().writeTo(dir.resolve("config"));
       CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
@@ -84,18 +90,30 @@ class BrokerFailureITCase {
               + "sync by %d ms%n", node, fencedMs, progressMs, (System.nanoTime() - killedAt) / 1_000_000);
         }
         producer.stopAndFlush();
-        Set<String> acked = producer.acked();
         assertThat(producer.failure()).as("the producer's sends").isNull();
+        // A bid a day ahead on every partition moves the watermark past every window of the bids sent.
+        producer.sendClocks();
+        Set<String> acked = producer.acked();
         List<Record> rows = IcebergTables.awaitRows(catalog, raw, r -> r.size() >= acked.size(), TIMEOUT);
         assertExactly(rows, acked);
+        TableIdentifier windows = TableIdentifier.of(NAMESPACE, "bid_events_aggregated");
+        await("every window of the bids sent closed", () -> windowRows(catalog, windows)
+            .equals(producer.expectedWindows(lateBids(catalog))));
+        Set<String> late = lateBids(catalog);
 
-        // A later commit must not bring back anything twice.
+        // A later commit must not bring back anything twice (these bids are behind the watermark: kept as late).
         Set<String> later = producer.sendMore(100);
         Set<String> all = new java.util.HashSet<>(acked);
         all.addAll(later);
         rows = IcebergTables.awaitRows(catalog, raw, r -> r.size() >= all.size(), TIMEOUT);
         assertExactly(rows, all);
-        System.out.printf("BROKER acked=%d rows=%d lost=0 duplicated=0%n", all.size(), rows.size());
+        await("the later bids kept as late", () -> lateBids(catalog).containsAll(later));
+        assertThat(windowRows(catalog, windows)).as("windows after a later commit (the later bids are late)")
+            .isEqualTo(producer.expectedWindows(lateBids(catalog)));
+        assertThat(lateRecords(catalog)).as("late bids, each kept once").doesNotHaveDuplicates();
+        assertThat(lateBids(catalog)).as("late bids, each one sent").isSubsetOf(all);
+        System.out.printf("BROKER acked=%d rows=%d windows=%d late_before_clocks=%d lost=0 duplicated=0%n",
+            all.size(), rows.size(), windowRows(catalog, windows).size(), late.size());
       } finally {
         job.cancel().get();
       }
@@ -112,6 +130,37 @@ class BrokerFailureITCase {
     assertThat(counts.keySet()).as("bids never sent").isSubsetOf(sent);
   }
 
+  /** Window rows as "user window_start bid_count", sorted: a window emitted twice shows. */
+  static List<String> windowRows(HadoopCatalog catalog, TableIdentifier windows) {
+    if (!catalog.tableExists(windows)) {
+      return List.of();
+    }
+    return IcebergTables.rows(catalog, windows).stream().map(r -> r.getField("user_id") + " "
+        + ((java.time.LocalDateTime) r.getField("window_start")).toInstant(java.time.ZoneOffset.UTC).toEpochMilli()
+        + " " + r.getField("bid_count")).sorted().collect(Collectors.toList());
+  }
+
+  /** The windowed pipeline's late records (a reader idle past idle_timeout, say): each bid in no window. */
+  static List<String> lateRecords(HadoopCatalog catalog) {
+    TableIdentifier id = TableIdentifier.of(NAMESPACE, "late_records");
+    if (!catalog.tableExists(id)) {
+      return List.of();
+    }
+    return IcebergTables.rows(catalog, id).stream().filter(r -> WINDOWS.equals(r.getField("pipeline")))
+        .map(r -> (String) r.getField("record")).collect(Collectors.toList());
+  }
+
+  static Set<String> lateBids(HadoopCatalog catalog) {
+    Set<String> ids = new java.util.HashSet<>();
+    for (String record : lateRecords(catalog)) {
+      java.util.regex.Matcher m = ClusterDeploymentITCase.BID_ID.matcher(record);
+      if (m.find()) {
+        ids.add(m.group(1));
+      }
+    }
+    return ids;
+  }
+
   static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (!condition.getAsBoolean()) {
@@ -122,10 +171,16 @@ class BrokerFailureITCase {
     }
   }
 
-  /** Bids with unique ids at about 400/s, spread over the partitions; counts those the brokers acknowledged. */
+  /**
+   * Bids with unique ids at about 400/s, spread over the partitions, their event times {@link #EVENT_MS_PER_BID}
+   * apart; keeps those the brokers acknowledged.
+   */
   static final class Producer implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Set<String> acked = ConcurrentHashMap.newKeySet();
+    /** Bid id to "user window_start" (epoch ms). */
+    private final Map<String, String> sent = new ConcurrentHashMap<>();
+    private final Set<String> clocks = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
@@ -148,19 +203,41 @@ class BrokerFailureITCase {
 
     private synchronized List<String> send(int count) {
       List<String> ids = new ArrayList<>();
-      for (String bid : ExactlyOnceITCase.bids("b", next, next + count)) {
-        String id = "b" + next++;
-        ids.add(id);
-        producer.send(new ProducerRecord<>(TOPIC, next % PARTITIONS, null, bid.getBytes(StandardCharsets.UTF_8)),
-            (metadata, e) -> {
-              if (e == null) {
-                acked.add(id);
-              } else {
-                failure.compareAndSet(null, e);
-              }
-            });
+      for (int i = 0; i < count; i++, next++) {
+        ids.add(send(next % PARTITIONS, "b" + next, next % 50, T0 + next * EVENT_MS_PER_BID));
       }
       return ids;
+    }
+
+    private String send(int partition, String id, long user, long timestampMs) {
+      String bid = String.format("{\"user_id\":%d,\"bid_id\":\"%s\",\"amount\":%d.25,\"timestamp_ms\":%d}", user,
+          id, timestampMs % 1000, timestampMs);
+      sent.put(id, user + " " + (timestampMs - timestampMs % 60_000));
+      producer.send(new ProducerRecord<>(TOPIC, partition, null, bid.getBytes(StandardCharsets.UTF_8)),
+          (metadata, e) -> {
+            if (e == null) {
+              acked.add(id);
+            } else {
+              failure.compareAndSet(null, e);
+            }
+          });
+      return id;
+    }
+
+    /** One bid a day ahead per partition; in the raw table like any other, in a window that never closes. */
+    void sendClocks() {
+      for (int p = 0; p < PARTITIONS; p++) {
+        clocks.add(send(p, "clock-" + p, 0, T0 + 86_400_000L));
+      }
+      producer.flush();
+    }
+
+    /** "user window_start count" of every window of the bids acknowledged, late ones and clocks left out. */
+    List<String> expectedWindows(Set<String> late) {
+      Map<String, Long> counts = acked.stream().filter(id -> !clocks.contains(id) && !late.contains(id))
+          .collect(Collectors.groupingBy(sent::get, Collectors.counting()));
+      return counts.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).sorted()
+          .collect(Collectors.toList());
     }
 
     void stopAndFlush() throws InterruptedException {
