@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.hadoop.HadoopCatalog;
@@ -67,7 +68,7 @@ class BrokerFailureITCase {
       TableIdentifier raw = TableIdentifier.of(NAMESPACE, "bid_events_raw");
       IntSupplier landed = () -> IcebergTables.rows(catalog, raw).size();
 
-      try (Producer producer = new Producer(kafka)) {
+      try (Producer producer = new Producer(kafka.newProducer())) {
         IcebergTables.awaitRows(catalog, raw, r -> r.size() >= 200, TIMEOUT);
         // Each node in turn, the first one leading partition 0: killed, the job carrying on with two (min ISR 2),
         // then back and caught up before the next goes, as a rolling restart does.
@@ -98,8 +99,8 @@ class BrokerFailureITCase {
         assertExactly(rows, acked);
         TableIdentifier windows = TableIdentifier.of(NAMESPACE, "bid_events_aggregated");
         await("every window of the bids sent closed", () -> windowRows(catalog, windows)
-            .equals(producer.expectedWindows(lateBids(catalog))));
-        Set<String> late = lateBids(catalog);
+            .equals(producer.expectedWindows(lateBids(catalog, NAMESPACE))));
+        Set<String> late = lateBids(catalog, NAMESPACE);
 
         // A later commit must not bring back anything twice (these bids are behind the watermark: kept as late).
         Set<String> later = producer.sendMore(100);
@@ -107,11 +108,11 @@ class BrokerFailureITCase {
         all.addAll(later);
         rows = IcebergTables.awaitRows(catalog, raw, r -> r.size() >= all.size(), TIMEOUT);
         assertExactly(rows, all);
-        await("the later bids kept as late", () -> lateBids(catalog).containsAll(later));
+        await("the later bids kept as late", () -> lateBids(catalog, NAMESPACE).containsAll(later));
         assertThat(windowRows(catalog, windows)).as("windows after a later commit (the later bids are late)")
-            .isEqualTo(producer.expectedWindows(lateBids(catalog)));
-        assertThat(lateRecords(catalog)).as("late bids, each kept once").doesNotHaveDuplicates();
-        assertThat(lateBids(catalog)).as("late bids, each one sent").isSubsetOf(all);
+            .isEqualTo(producer.expectedWindows(lateBids(catalog, NAMESPACE)));
+        assertThat(lateRecords(catalog, NAMESPACE)).as("late bids, each kept once").doesNotHaveDuplicates();
+        assertThat(lateBids(catalog, NAMESPACE)).as("late bids, each one sent").isSubsetOf(all);
         System.out.printf("BROKER acked=%d rows=%d windows=%d late_before_clocks=%d lost=0 duplicated=0%n",
             all.size(), rows.size(), windowRows(catalog, windows).size(), late.size());
       } finally {
@@ -131,7 +132,7 @@ class BrokerFailureITCase {
   }
 
   /** Window rows as "user window_start bid_count", sorted: a window emitted twice shows. */
-  static List<String> windowRows(HadoopCatalog catalog, TableIdentifier windows) {
+  static List<String> windowRows(Catalog catalog, TableIdentifier windows) {
     if (!catalog.tableExists(windows)) {
       return List.of();
     }
@@ -141,8 +142,8 @@ class BrokerFailureITCase {
   }
 
   /** The windowed pipeline's late records (a reader idle past idle_timeout, say): each bid in no window. */
-  static List<String> lateRecords(HadoopCatalog catalog) {
-    TableIdentifier id = TableIdentifier.of(NAMESPACE, "late_records");
+  static List<String> lateRecords(Catalog catalog, String namespace) {
+    TableIdentifier id = TableIdentifier.of(namespace, "late_records");
     if (!catalog.tableExists(id)) {
       return List.of();
     }
@@ -150,9 +151,9 @@ class BrokerFailureITCase {
         .map(r -> (String) r.getField("record")).collect(Collectors.toList());
   }
 
-  static Set<String> lateBids(HadoopCatalog catalog) {
+  static Set<String> lateBids(Catalog catalog, String namespace) {
     Set<String> ids = new java.util.HashSet<>();
-    for (String record : lateRecords(catalog)) {
+    for (String record : lateRecords(catalog, namespace)) {
       java.util.regex.Matcher m = ClusterDeploymentITCase.BID_ID.matcher(record);
       if (m.find()) {
         ids.add(m.group(1));
@@ -186,8 +187,8 @@ class BrokerFailureITCase {
     private final Thread thread;
     private int next;
 
-    Producer(KafkaCluster kafka) {
-      producer = kafka.newProducer();
+    Producer(KafkaProducer<byte[], byte[]> producer) {
+      this.producer = producer;
       thread = new Thread(() -> {
         while (running.get()) {
           send(20);

@@ -1,0 +1,143 @@
+package io.github.streamingjob.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.streamingjob.local.EmbeddedKafka;
+import io.github.streamingjob.testing.IcebergTables;
+import io.github.streamingjob.testing.KillableMiniCluster;
+import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.testing.TopicsYaml;
+import io.github.streamingjob.testing.standin.IcebergRestServer;
+import io.github.streamingjob.testing.standin.NetworkOutage;
+import io.github.streamingjob.testing.standin.S3MockServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.util.TestStreamEnvironment;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.rest.RESTCatalog;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly once through a catalog outage: the job commits through Iceberg's REST catalog server (a process of its own,
+ * table files in an S3-compatible store), and the catalog is cut off while a producer writes steadily. Commits fail,
+ * the job fails over and keeps restarting while the catalog is away, then resumes from its last checkpoint: every
+ * acknowledged bid in the raw table once and counted once in its window (or kept once as late), none lost, none
+ * twice, and again after a later commit.
+ */
+class CatalogOutageITCase {
+  static final Path STAND_INS = Path.of(System.getProperty("stand-ins.dir", "target/stand-ins")).toAbsolutePath();
+  static final String NAMESPACE = "outage";
+  static final String BUCKET = "warehouse";
+  static final String REGION = "us-east-1";
+  static final Duration TIMEOUT = BrokerFailureITCase.TIMEOUT;
+
+  @TempDir static Path dir;
+
+  @Test
+  void everyAcknowledgedRecordLandsOnceThroughACatalogOutage() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        S3MockServer s3 = S3MockServer.start(STAND_INS.resolve("s3mock.jar"), dir.resolve("s3"), BUCKET,
+            dir.resolve("s3mock.out"));
+        IcebergRestServer catalogServer = IcebergRestServer.start(STAND_INS.resolve("iceberg-rest.classpath"),
+            dir.resolve("catalog/catalog.db"), s3FileIo(s3, "warehouse", "s3://" + BUCKET + "/tables"),
+            dir.resolve("iceberg-rest.out"));
+        NetworkOutage catalogLink = NetworkOutage.inFrontOf(port(catalogServer.uri()));
+        KillableMiniCluster flink = KillableMiniCluster.start();
+        RESTCatalog catalog = new RESTCatalog()) {
+      catalog.initialize("check", s3FileIo(s3, "uri", catalogServer.uri()));
+      kafka.createTopic(BrokerFailureITCase.TOPIC, BrokerFailureITCase.PARTITIONS);
+      PropertiesFile properties = new PropertiesFile()
+          .set("KafkaSource", "bootstrap.servers", kafka.bootstrapServers())
+          .set("IcebergCatalog", "type", "rest")
+          .set("IcebergCatalog", "uri", "http://127.0.0.1:" + catalogLink.port())
+          .set("IcebergCatalog", "warehouse", "s3://" + BUCKET + "/tables")
+          .set("IcebergCatalog", "namespace", NAMESPACE)
+          // One retry, as in ClusterDeploymentITCase: the default (5 with backoff, inside each of the committer's
+          // attempts) holds the job minutes before it fails over; the recovery checked is the same.
+          .set("IcebergCatalog", "iceberg.rest.client.max-retries", "1")
+          .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s")
+          .set("Job", "topics", BrokerFailureITCase.TOPIC + "," + BrokerFailureITCase.WINDOWS);
+      s3FileIo(s3, "io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
+          .forEach((k, v) -> properties.set("IcebergCatalog", "iceberg." + k, v));
+      Path props = properties.writeTo(dir.resolve("props.json"));
+      Path config = TopicsYaml.shipped().writeTo(dir.resolve("config"));
+      CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
+      ClassLoader own = Thread.currentThread().getContextClassLoader();
+      JobClient job = StreamingJob.run(cli, new TestStreamEnvironment(flink.cluster(), new Configuration(), 2,
+          List.of(), List.of()), JobSources.fromArgs(cli));
+      // Seen on the Flink 2.2 line: the submitting thread came back with a user-code class loader as its context
+      // class loader, which Flink closes when the job fails over; the checks' S3 client (commons-logging) looks it up.
+      Thread.currentThread().setContextClassLoader(own);
+      TableIdentifier raw = TableIdentifier.of(NAMESPACE, "bid_events_raw");
+      TableIdentifier windows = TableIdentifier.of(NAMESPACE, "bid_events_aggregated");
+
+      try (BrokerFailureITCase.Producer producer = new BrokerFailureITCase.Producer(kafka.newProducer())) {
+        IcebergTables.awaitRows(catalog, raw, r -> r.size() >= 200, TIMEOUT);
+        long cutAt = System.nanoTime();
+        catalogLink.cut();
+        BrokerFailureITCase.await("the job failing over for want of the catalog",
+            () -> SchemaRegistryITCase.failure(flink, job).isPresent());
+        long failedMs = (System.nanoTime() - cutAt) / 1_000_000;
+        // Away a while longer: the restarted job cannot load its tables either, and keeps restarting.
+        Thread.sleep(10_000);
+        int before = IcebergTables.rows(catalog, raw).size();
+        long restoredAt = System.nanoTime();
+        catalogLink.restore();
+        BrokerFailureITCase.await("rows landing again", () -> IcebergTables.rows(catalog, raw).size() >= before + 200);
+        System.out.printf("CATALOG cut: the job failed over after %d ms; restored after %d ms away; 200 more rows "
+            + "landed %d ms later%n", failedMs, (restoredAt - cutAt) / 1_000_000,
+            (System.nanoTime() - restoredAt) / 1_000_000);
+
+        producer.stopAndFlush();
+        assertThat(producer.failure()).as("the producer's sends").isNull();
+        producer.sendClocks();
+        Set<String> acked = producer.acked();
+        List<Record> rows = IcebergTables.awaitRows(catalog, raw, r -> r.size() >= acked.size(), TIMEOUT);
+        BrokerFailureITCase.assertExactly(rows, acked);
+        BrokerFailureITCase.await("every window of the bids sent closed", () -> BrokerFailureITCase.windowRows(catalog,
+            windows).equals(producer.expectedWindows(BrokerFailureITCase.lateBids(catalog, NAMESPACE))));
+
+        Set<String> later = producer.sendMore(100);
+        Set<String> all = new HashSet<>(acked);
+        all.addAll(later);
+        rows = IcebergTables.awaitRows(catalog, raw, r -> r.size() >= all.size(), TIMEOUT);
+        BrokerFailureITCase.assertExactly(rows, all);
+        BrokerFailureITCase.await("the later bids kept as late",
+            () -> BrokerFailureITCase.lateBids(catalog, NAMESPACE).containsAll(later));
+        assertThat(BrokerFailureITCase.windowRows(catalog, windows)).as("windows after a later commit")
+            .isEqualTo(producer.expectedWindows(BrokerFailureITCase.lateBids(catalog, NAMESPACE)));
+        assertThat(BrokerFailureITCase.lateRecords(catalog, NAMESPACE)).as("late bids, each kept once").doesNotHaveDuplicates();
+        System.out.printf("CATALOG acked=%d rows=%d windows=%d lost=0 duplicated=0%n", all.size(), rows.size(),
+            BrokerFailureITCase.windowRows(catalog, windows).size());
+      } finally {
+        job.cancel().get();
+      }
+    }
+  }
+
+  /** S3FileIO against the stand-in store, as catalog properties. */
+  static Map<String, String> s3FileIo(S3MockServer s3, String key, String value) {
+    Map<String, String> p = new TreeMap<>();
+    p.put(key, value);
+    p.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+    p.put("s3.endpoint", s3.endpoint());
+    p.put("s3.path-style-access", "true");
+    p.put("s3.access-key-id", "s3-access-key");
+    p.put("s3.secret-access-key", "s3-secret-key");
+    p.put("client.region", REGION);
+    return p;
+  }
+
+  static int port(String uri) {
+    return java.net.URI.create(uri).getPort();
+  }
+}
