@@ -32,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro, avro-confluent, avro-glue, ...) and never fails on
- * a bad record (only when a schema registry cannot be reached: that is no fault of the record). Instead it fills
+ * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro, avro-confluent, avro-glue, ...) and
+ * never fails on a bad record (only when a schema registry cannot be reached: that is no fault of the record). Instead it fills
  * the two last physical columns, {@value #ERROR_COLUMN} (what was wrong) and {@value #PAYLOAD_COLUMN} (the raw bytes), and leaves the others NULL, so the job can route the record
  * to a dead-letter table; or, with {@code on-error = skip}, drops it. Either way a metric counts it.
  * Being a format keeps the Kafka SQL source, and with it per-partition watermarks, as it is.

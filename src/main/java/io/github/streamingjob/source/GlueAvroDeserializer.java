@@ -53,6 +53,7 @@ final class GlueAvroDeserializer implements DeserializationSchema<GenericRecord>
   @Override
   public void open(InitializationContext context) {
     reader = new Schema.Parser().parse(readerSchema);
+    // Never closed (a DeserializationSchema has no close hook): the URL-connection client holds no threads or pool.
     glue = registry.client();
     readers = new LinkedHashMap<>(16, 0.75f, true) {
       @Override

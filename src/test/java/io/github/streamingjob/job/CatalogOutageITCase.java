@@ -53,6 +53,7 @@ class CatalogOutageITCase {
         NetworkOutage catalogLink = NetworkOutage.inFrontOf(port(catalogServer.uri()));
         KillableMiniCluster flink = KillableMiniCluster.start();
         RESTCatalog catalog = new RESTCatalog()) {
+      resetIcebergWorkersClassLoader();
       catalog.initialize("check", s3FileIo(s3, "uri", catalogServer.uri()));
       kafka.createTopic(BrokerFailureITCase.TOPIC, BrokerFailureITCase.PARTITIONS);
       PropertiesFile properties = new PropertiesFile()
@@ -71,12 +72,8 @@ class CatalogOutageITCase {
       Path props = properties.writeTo(dir.resolve("props.json"));
       Path config = TopicsYaml.shipped().writeTo(dir.resolve("config"));
       CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
-      ClassLoader own = Thread.currentThread().getContextClassLoader();
       JobClient job = StreamingJob.run(cli, new TestStreamEnvironment(flink.cluster(), new Configuration(), 2,
           List.of(), List.of()), JobSources.fromArgs(cli));
-      // Seen on the Flink 2.2 line: the submitting thread came back with a user-code class loader as its context
-      // class loader, which Flink closes when the job fails over; the checks' S3 client (commons-logging) looks it up.
-      Thread.currentThread().setContextClassLoader(own);
       TableIdentifier raw = TableIdentifier.of(NAMESPACE, "bid_events_raw");
       TableIdentifier windows = TableIdentifier.of(NAMESPACE, "bid_events_aggregated");
 
@@ -122,6 +119,31 @@ class CatalogOutageITCase {
         job.cancel().get();
       }
     }
+  }
+
+  /**
+   * Gives every thread of Iceberg's static worker pool the test's own context class loader. In this one JVM the pool
+   * is shared by every job the test JVM has run and by the test's reads, and a pool thread keeps the context class
+   * loader of whoever started it: a job attempt's user-code class loader, which Flink closes when that job fails over
+   * or ends. The S3 client's HTTP stack (the Apache client's commons-logging) then fails looking it up ("Trying to
+   * access closed classloader": seen in a full test run). On a cluster Iceberg lives in the job's own class loader,
+   * pool included.
+   */
+  static void resetIcebergWorkersClassLoader() throws InterruptedException {
+    ClassLoader own = CatalogOutageITCase.class.getClassLoader();
+    int size = org.apache.iceberg.util.ThreadPools.WORKER_THREAD_POOL_SIZE;
+    java.util.concurrent.CountDownLatch reset = new java.util.concurrent.CountDownLatch(size);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    for (int i = 0; i < size; i++) {
+      org.apache.iceberg.util.ThreadPools.getWorkerPool().submit(() -> {
+        Thread.currentThread().setContextClassLoader(own);
+        reset.countDown();
+        release.await(); // held until all run at once: each task on a thread of its own, so every thread is reset
+        return null;
+      });
+    }
+    reset.await();
+    release.countDown();
   }
 
   /** S3FileIO against the stand-in store, as catalog properties. */
