@@ -16,7 +16,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
@@ -67,7 +66,7 @@ class CatalogOutageITCase {
           .set("IcebergCatalog", "iceberg.rest.client.max-retries", "1")
           .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s")
           .set("Job", "topics", BrokerFailureITCase.TOPIC + "," + BrokerFailureITCase.WINDOWS);
-      s3FileIo(s3, "io-impl", "org.apache.iceberg.aws.s3.S3FileIO")
+      s3.fileIoProperties("s3-access-key", "s3-secret-key", REGION)
           .forEach((k, v) -> properties.set("IcebergCatalog", "iceberg." + k, v));
       Path props = properties.writeTo(dir.resolve("props.json"));
       Path config = TopicsYaml.shipped().writeTo(dir.resolve("config"));
@@ -148,16 +147,11 @@ class CatalogOutageITCase {
 
   /** S3FileIO against the stand-in store, as catalog properties. */
   static Map<String, String> s3FileIo(S3MockServer s3, String key, String value) {
-    Map<String, String> p = new TreeMap<>();
+    Map<String, String> p = s3.fileIoProperties("s3-access-key", "s3-secret-key", REGION);
     p.put(key, value);
-    p.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
-    p.put("s3.endpoint", s3.endpoint());
-    p.put("s3.path-style-access", "true");
-    p.put("s3.access-key-id", "s3-access-key");
-    p.put("s3.secret-access-key", "s3-secret-key");
-    p.put("client.region", REGION);
     return p;
   }
+
 
   static int port(String uri) {
     return java.net.URI.create(uri).getPort();

@@ -144,16 +144,11 @@ class ClusterDeploymentITCase {
 
   /** S3FileIO against the stand-in store, as catalog properties. */
   static Map<String, String> s3FileIo(String key, String value) {
-    Map<String, String> p = new TreeMap<>();
+    Map<String, String> p = s3.fileIoProperties(S3_ACCESS_KEY, S3_SECRET, REGION);
     p.put(key, value);
-    p.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
-    p.put("s3.endpoint", s3.endpoint());
-    p.put("s3.path-style-access", "true");
-    p.put("s3.access-key-id", S3_ACCESS_KEY);
-    p.put("s3.secret-access-key", S3_SECRET);
-    p.put("client.region", REGION);
     return p;
   }
+
 
   @AfterAll
   static void stopEverything() throws Exception {

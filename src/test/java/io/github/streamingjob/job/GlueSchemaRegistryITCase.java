@@ -9,7 +9,6 @@ import io.github.streamingjob.config.ConfigException;
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.KillableMiniCluster;
-import io.github.streamingjob.testing.PropertiesFile;
 import io.github.streamingjob.testing.TopicsYaml;
 import io.github.streamingjob.testing.standin.GlueSchemaRegistryServer;
 import io.github.streamingjob.testing.standin.NetworkOutage;
@@ -56,14 +55,10 @@ class GlueSchemaRegistryITCase {
   static final String SECRET_KEY = "glue-stand-in-secret-key";
   static final Duration TIMEOUT = SchemaRegistryITCase.TIMEOUT;
 
-  /** The same versions as SchemaRegistryITCase's, in AWS's serializer's (unrelocated) Avro. */
-  static final String V1 = SchemaRegistryITCase.V1;
-  static final Schema PAYMENT_V1 = new Schema.Parser().parse(V1 + "]}");
-  static final Schema PAYMENT_V2 = new Schema.Parser().parse(V1
-      + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}]}");
-  static final Schema PAYMENT_V3 = new Schema.Parser().parse(V1
-      + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}"
-      + ",{\"name\":\"channel\",\"type\":\"string\",\"default\":\"web\"}]}");
+  /** SchemaRegistryITCase's versions, in AWS's serializer's (unrelocated) Avro. */
+  static final Schema PAYMENT_V1 = new Schema.Parser().parse(SchemaRegistryITCase.V1_TEXT);
+  static final Schema PAYMENT_V2 = new Schema.Parser().parse(SchemaRegistryITCase.V2_TEXT);
+  static final Schema PAYMENT_V3 = new Schema.Parser().parse(SchemaRegistryITCase.V3_TEXT);
 
   static GlueSchemaRegistryServer glue;
   static SigV4CheckingProxy signed;
@@ -218,12 +213,7 @@ class GlueSchemaRegistryITCase {
   }
 
   static CliArgs cli(String name, TopicsYaml topics, Map<String, String> registry) {
-    Path config = topics.writeTo(dir.resolve(name).resolve("config"));
-    PropertiesFile properties = PropertiesFile.local(kafka.bootstrapServers(), dir.resolve("warehouse"), NAMESPACE)
-        .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s").set("Job", "topics", TOPIC);
-    registry.forEach((k, v) -> properties.set("SchemaRegistry", k, v));
-    Path props = properties.writeTo(dir.resolve(name).resolve("props.json"));
-    return CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
+    return SchemaRegistryITCase.cli(dir, name, kafka.bootstrapServers(), NAMESPACE, topics, registry);
   }
 
   /** AWS's serializer and deserializer as a producer and a consumer configure them, talking to Glue signed. */
@@ -247,11 +237,7 @@ class GlueSchemaRegistryITCase {
       serializer.configure(awsConfig(compress), false);
       for (int i = first; i < first + count; i++) {
         GenericRecord r = new GenericData.Record(schema);
-        r.put("payment_id", "p" + i);
-        r.put("user_id", (long) (i % 7));
-        r.put("amount", i + 0.5);
-        r.put("currency", i % 5 == 0 ? "EUR" : "USD");
-        r.put("timestamp_ms", 1_704_067_200_000L + i * 1000L);
+        SchemaRegistryITCase.payment(i, r::put);
         extra.accept(r);
         out.add(serializer.serialize(TOPIC, r));
       }

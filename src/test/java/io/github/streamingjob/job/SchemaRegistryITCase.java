@@ -59,13 +59,15 @@ class SchemaRegistryITCase {
       + "{\"name\":\"payment_id\",\"type\":\"string\"},{\"name\":\"user_id\",\"type\":\"long\"},"
       + "{\"name\":\"amount\",\"type\":\"double\"},{\"name\":\"currency\",\"type\":\"string\"},"
       + "{\"name\":\"timestamp_ms\",\"type\":\"long\"}";
+  /** The versions as text, for either Avro (this test's relocated one, AWS's serializer's plain one). */
+  static final String V1_TEXT = V1 + "]}";
   /** A producer's next version: an optional field added (backward compatible). */
-  static final Schema PAYMENT_V1 = new Schema.Parser().parse(V1 + "]}");
-  static final Schema PAYMENT_V2 = new Schema.Parser().parse(V1
-      + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}]}");
-  static final Schema PAYMENT_V3 = new Schema.Parser().parse(V1
-      + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}"
-      + ",{\"name\":\"channel\",\"type\":\"string\",\"default\":\"web\"}]}");
+  static final String V2_TEXT = V1 + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}]}";
+  static final String V3_TEXT = V1 + ",{\"name\":\"coupon\",\"type\":[\"null\",\"string\"],\"default\":null}"
+      + ",{\"name\":\"channel\",\"type\":\"string\",\"default\":\"web\"}]}";
+  static final Schema PAYMENT_V1 = new Schema.Parser().parse(V1_TEXT);
+  static final Schema PAYMENT_V2 = new Schema.Parser().parse(V2_TEXT);
+  static final Schema PAYMENT_V3 = new Schema.Parser().parse(V3_TEXT);
 
   static SchemaRegistryServer registry;
   static EmbeddedKafka kafka;
@@ -185,12 +187,27 @@ class SchemaRegistryITCase {
 
   /** The job's arguments: {@code topics} as the config (payments only), {@code registry} the group SchemaRegistry. */
   static CliArgs cli(String name, TopicsYaml topics, Map<String, String> registry) {
+    return cli(dir, name, kafka.bootstrapServers(), NAMESPACE, topics, registry);
+  }
+
+  /** The same, for a test of its own: files under {@code dir/name}, the warehouse {@code dir/warehouse}. */
+  static CliArgs cli(Path dir, String name, String bootstrapServers, String namespace, TopicsYaml topics,
+      Map<String, String> registry) {
     Path config = topics.writeTo(dir.resolve(name).resolve("config"));
-    PropertiesFile properties = PropertiesFile.local(kafka.bootstrapServers(), dir.resolve("warehouse"), NAMESPACE)
+    PropertiesFile properties = PropertiesFile.local(bootstrapServers, dir.resolve("warehouse"), namespace)
         .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s").set("Job", "topics", TOPIC);
     registry.forEach((k, v) -> properties.set("SchemaRegistry", k, v));
     Path props = properties.writeTo(dir.resolve(name).resolve("props.json"));
     return CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());
+  }
+
+  /** The fields of payment p{i}, for a record of either Avro. */
+  static void payment(int i, java.util.function.BiConsumer<String, Object> put) {
+    put.accept("payment_id", "p" + i);
+    put.accept("user_id", (long) (i % 7));
+    put.accept("amount", i + 0.5);
+    put.accept("currency", i % 5 == 0 ? "EUR" : "USD");
+    put.accept("timestamp_ms", 1_704_067_200_000L + i * 1000L);
   }
 
   /** Records p{first}..., serialized as a producer would: the schema registered under the subject, then framed. */
@@ -202,11 +219,7 @@ class SchemaRegistryITCase {
     List<byte[]> out = new ArrayList<>();
     for (int i = first; i < first + count; i++) {
       GenericRecord r = new GenericData.Record(schema);
-      r.put("payment_id", "p" + i);
-      r.put("user_id", (long) (i % 7));
-      r.put("amount", i + 0.5);
-      r.put("currency", i % 5 == 0 ? "EUR" : "USD");
-      r.put("timestamp_ms", 1_704_067_200_000L + i * 1000L);
+      payment(i, r::put);
       extra.accept(r);
       out.add(serializer.serialize(r));
     }

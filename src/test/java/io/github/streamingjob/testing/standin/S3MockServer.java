@@ -65,6 +65,18 @@ public final class S3MockServer implements AutoCloseable {
     process.kill();
   }
 
+  /** Catalog properties for Iceberg's S3FileIO against this store, signing with these (unchecked) keys. */
+  public java.util.Map<String, String> fileIoProperties(String accessKey, String secretKey, String region) {
+    java.util.Map<String, String> p = new java.util.TreeMap<>();
+    p.put("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+    p.put("s3.endpoint", endpoint());
+    p.put("s3.path-style-access", "true");
+    p.put("s3.access-key-id", accessKey);
+    p.put("s3.secret-access-key", secretKey);
+    p.put("client.region", region);
+    return p;
+  }
+
   public String endpoint() {
     return "http://127.0.0.1:" + port;
   }
