@@ -123,6 +123,7 @@ public final class Soak {
     final List<Fault> faults = new ArrayList<>();
     long lost;
     long duplicated;
+    long rows;
     double minutes;
     String failure;
 
@@ -388,9 +389,11 @@ public final class Soak {
     Map<String, long[]> diffs = diffs(traffic);
     result.lost = 0;
     result.duplicated = 0;
+    result.rows = 0;
     diffs.forEach((table, d) -> {
       result.lost += d[0];
       result.duplicated += d[1];
+      result.rows += d[2];
       System.out.printf("TABLE %-22s rows=%d lost=%d duplicated=%d%s%n", table, d[2], d[0], d[1],
           d[0] + d[1] == 0 ? "" : " " + samples.get(table));
     });
@@ -502,9 +505,9 @@ public final class Soak {
     if (result.failure != null) {
       System.out.println("SOAK failed: " + result.failure);
     }
-    System.out.printf("SOAK seed=%d minutes=%.1f faults=%d kinds=%d lost=%d duplicated=%d max_recovery_s=%.1f%n",
-        options.seed, result.minutes, result.faults.size(), byKind.size(), result.lost, result.duplicated,
-        result.maxRecoverySeconds());
+    System.out.printf("SOAK seed=%d minutes=%.1f faults=%d kinds=%d rows=%d lost=%d duplicated=%d "
+        + "max_recovery_s=%.1f%n", options.seed, result.minutes, result.faults.size(), byKind.size(), result.rows,
+        result.lost, result.duplicated, result.maxRecoverySeconds());
   }
 
   // ---- helpers ----
