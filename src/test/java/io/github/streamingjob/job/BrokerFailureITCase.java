@@ -6,6 +6,7 @@ import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.KillableMiniCluster;
 import io.github.streamingjob.testing.PropertiesFile;
 import io.github.streamingjob.testing.TopicsYaml;
+import io.github.streamingjob.testing.WindowedBids;
 import io.github.streamingjob.testing.standin.KafkaCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BrokerFailureITCase {
   static final String TOPIC = "bid-events";
   /** The windowed pipeline on the same topic: bids per user per minute of event time. */
-  static final String WINDOWS = "bid-events-aggregated";
+  static final String WINDOWS = WindowedBids.PIPELINE;
   static final long T0 = 1_767_225_600_000L;
   /** Event time runs 50 times faster than the producer: a window closes every few seconds, outages included. */
   static final long EVENT_MS_PER_BID = 20;
@@ -131,35 +132,16 @@ class BrokerFailureITCase {
     assertThat(counts.keySet()).as("bids never sent").isSubsetOf(sent);
   }
 
-  /** Window rows as "user window_start bid_count", sorted: a window emitted twice shows. */
   static List<String> windowRows(Catalog catalog, TableIdentifier windows) {
-    if (!catalog.tableExists(windows)) {
-      return List.of();
-    }
-    return IcebergTables.rows(catalog, windows).stream().map(r -> r.getField("user_id") + " "
-        + ((java.time.LocalDateTime) r.getField("window_start")).toInstant(java.time.ZoneOffset.UTC).toEpochMilli()
-        + " " + r.getField("bid_count")).sorted().collect(Collectors.toList());
+    return WindowedBids.windowRows(catalog, windows);
   }
 
-  /** The windowed pipeline's late records (a reader idle past idle_timeout, say): each bid in no window. */
   static List<String> lateRecords(Catalog catalog, String namespace) {
-    TableIdentifier id = TableIdentifier.of(namespace, "late_records");
-    if (!catalog.tableExists(id)) {
-      return List.of();
-    }
-    return IcebergTables.rows(catalog, id).stream().filter(r -> WINDOWS.equals(r.getField("pipeline")))
-        .map(r -> (String) r.getField("record")).collect(Collectors.toList());
+    return WindowedBids.lateRecords(catalog, namespace);
   }
 
   static Set<String> lateBids(Catalog catalog, String namespace) {
-    Set<String> ids = new java.util.HashSet<>();
-    for (String record : lateRecords(catalog, namespace)) {
-      java.util.regex.Matcher m = ClusterDeploymentITCase.BID_ID.matcher(record);
-      if (m.find()) {
-        ids.add(m.group(1));
-      }
-    }
-    return ids;
+    return new java.util.HashSet<>(WindowedBids.lateBidIds(catalog, namespace));
   }
 
   static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -55,19 +55,11 @@ class CatalogOutageITCase {
       resetIcebergWorkersClassLoader();
       catalog.initialize("check", s3FileIo(s3, "uri", catalogServer.uri()));
       kafka.createTopic(BrokerFailureITCase.TOPIC, BrokerFailureITCase.PARTITIONS);
-      PropertiesFile properties = new PropertiesFile()
-          .set("KafkaSource", "bootstrap.servers", kafka.bootstrapServers())
-          .set("IcebergCatalog", "type", "rest")
-          .set("IcebergCatalog", "uri", "http://127.0.0.1:" + catalogLink.port())
-          .set("IcebergCatalog", "warehouse", "s3://" + BUCKET + "/tables")
-          .set("IcebergCatalog", "namespace", NAMESPACE)
-          // One retry, as in ClusterDeploymentITCase: the default (5 with backoff, inside each of the committer's
-          // attempts) holds the job minutes before it fails over; the recovery checked is the same.
-          .set("IcebergCatalog", "iceberg.rest.client.max-retries", "1")
+      PropertiesFile properties = PropertiesFile.restCatalog(kafka.bootstrapServers(),
+              "http://127.0.0.1:" + catalogLink.port(), "s3://" + BUCKET + "/tables", NAMESPACE,
+              s3.fileIoProperties("s3-access-key", "s3-secret-key", REGION))
           .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "1 s")
           .set("Job", "topics", BrokerFailureITCase.TOPIC + "," + BrokerFailureITCase.WINDOWS);
-      s3.fileIoProperties("s3-access-key", "s3-secret-key", REGION)
-          .forEach((k, v) -> properties.set("IcebergCatalog", "iceberg." + k, v));
       Path props = properties.writeTo(dir.resolve("props.json"));
       Path config = TopicsYaml.shipped().writeTo(dir.resolve("config"));
       CliArgs cli = CliArgs.parse("--config-dir", config.toString(), "--properties", props.toString());

@@ -10,6 +10,7 @@ import io.github.streamingjob.testing.Await;
 import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.Prometheus;
 import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.testing.WindowedBids;
 import io.github.streamingjob.testing.standin.ChildJvm;
 import io.github.streamingjob.testing.standin.FlinkRestClient;
 import io.github.streamingjob.testing.standin.FlinkSessionCluster;
@@ -608,21 +609,8 @@ class ClusterDeploymentITCase {
    * window's count or late_records (checked with the tables).
    */
   static Set<String> lateBids() {
-    TableIdentifier id = TableIdentifier.of(NAMESPACE, "late_records");
-    if (!catalog.tableExists(id)) {
-      return Set.of();
-    }
-    Set<String> late = new java.util.HashSet<>();
-    for (Record r : IcebergTables.rows(catalog, id)) {
-      java.util.regex.Matcher m = BID_ID.matcher((String) r.getField("record"));
-      if ("bid-events-aggregated".equals(r.getField("pipeline")) && m.find()) {
-        late.add(m.group(1));
-      }
-    }
-    return late;
+    return new java.util.HashSet<>(WindowedBids.lateBidIds(catalog, NAMESPACE));
   }
-
-  static final java.util.regex.Pattern BID_ID = java.util.regex.Pattern.compile("\"bid_id\":\"([^\"]+)\"");
 
   /** A table's rows as sorted lines of the columns the events determine. */
   static List<String> actual(String table) {

@@ -2,6 +2,7 @@ package io.github.streamingjob.soak;
 
 import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.testing.WindowedBids;
 import io.github.streamingjob.testing.standin.ChildJvm;
 import io.github.streamingjob.testing.standin.FlinkRestClient;
 import io.github.streamingjob.testing.standin.FlinkSessionCluster;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,11 +26,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.Record;
 import org.apache.iceberg.rest.RESTCatalog;
 
 /**
@@ -61,7 +58,6 @@ public final class Soak {
   static final Duration TIMEOUT = Duration.ofMinutes(10);
   static final List<String> TABLES = List.of("bid_events_raw", "user_events_processed", "order_events_enriched",
       "bid_events_aggregated", "customers", "dead_letters");
-  static final Pattern BID_ID = Pattern.compile("\"bid_id\":\"([^\"]+)\"");
 
   /** The five kinds of fault. */
   enum Kind {
@@ -205,19 +201,12 @@ public final class Soak {
           + home.resolve("flink/log") + "); S3Mock " + s3.endpoint() + " behind :" + storeLink.port()
           + "; Iceberg REST catalog " + catalogServer.uri() + " behind :" + catalogLink.port());
 
-      PropertiesFile properties = new PropertiesFile()
-          .set("KafkaSource", "bootstrap.servers", kafka.bootstrapServers())
-          .set("IcebergCatalog", "type", "rest")
-          .set("IcebergCatalog", "uri", "http://127.0.0.1:" + catalogLink.port())
-          .set("IcebergCatalog", "warehouse", "s3://" + BUCKET + "/tables")
-          .set("IcebergCatalog", "namespace", NAMESPACE)
-          // One retry, as in ClusterDeploymentITCase: the default holds a commit minutes in retries before the job
-          // fails over; the recovery is the same.
-          .set("IcebergCatalog", "iceberg.rest.client.max-retries", "1")
+      // The job reaches the store and the catalog through the links the faults cut.
+      PropertiesFile properties = PropertiesFile.restCatalog(kafka.bootstrapServers(),
+              "http://127.0.0.1:" + catalogLink.port(), "s3://" + BUCKET + "/tables", NAMESPACE,
+              fileIo(s3, "s3.endpoint", "http://127.0.0.1:" + storeLink.port()))
           .set("Job", "parallelism", "2")
           .set("Job", "checkpoint.interval", "2 s");
-      fileIo(s3, "s3.endpoint", "http://127.0.0.1:" + storeLink.port())
-          .forEach((k, v) -> properties.set("IcebergCatalog", "iceberg." + k, v));
       Path props = properties.writeTo(home.resolve("application_properties.json"));
       jobArgs = List.of("--properties", props.toString());
       jarId = flink.uploadJar(JAR);
@@ -408,7 +397,7 @@ public final class Soak {
   /** Per table: {lost, duplicated, rows}. */
   private Map<String, long[]> diffs(SoakTraffic traffic) {
     Map<String, long[]> out = new LinkedHashMap<>();
-    List<String> late = lateBids();
+    List<String> late = WindowedBids.lateBidIds(catalog, NAMESPACE);
     Map<String, Long> lateCounts = counts(late);
     for (String table : TABLES) {
       List<String> actual = actual(table);
@@ -472,8 +461,7 @@ public final class Soak {
           return r.getField("customer_id") + " " + r.getField("name") + " " + r.getField("email") + " "
               + r.getField("country");
         case "bid_events_aggregated":
-          return r.getField("user_id") + " " + ((java.time.LocalDateTime) r.getField("window_start"))
-              .toInstant(ZoneOffset.UTC).toEpochMilli() + " " + r.getField("bid_count");
+          return WindowedBids.windowRow(r);
         case "dead_letters":
           ByteBuffer payload = ((ByteBuffer) r.getField("payload")).duplicate();
           byte[] bytes = new byte[payload.remaining()];
@@ -483,22 +471,6 @@ public final class Soak {
           throw new IllegalArgumentException(table);
       }
     }).collect(Collectors.toList());
-  }
-
-  /** The bid ids the windowed pipeline kept as late (a reader idle past idle_timeout after a restart, say). */
-  private List<String> lateBids() {
-    TableIdentifier id = TableIdentifier.of(NAMESPACE, "late_records");
-    if (!catalog.tableExists(id)) {
-      return List.of();
-    }
-    List<String> ids = new ArrayList<>();
-    for (Record r : IcebergTables.rows(catalog, id)) {
-      Matcher m = BID_ID.matcher((String) r.getField("record"));
-      if (SoakTraffic.WINDOWS.equals(r.getField("pipeline")) && m.find()) {
-        ids.add(m.group(1));
-      }
-    }
-    return ids;
   }
 
   private void report() {

@@ -28,7 +28,7 @@ final class SoakTraffic implements AutoCloseable {
   static final int BID_PARTITIONS = TOPICS.get("bid-events");
   static final int USERS = 50;
   static final int CUSTOMERS = 200;
-  static final String WINDOWS = "bid-events-aggregated";
+  static final String WINDOWS = io.github.streamingjob.testing.WindowedBids.PIPELINE;
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final Random random;

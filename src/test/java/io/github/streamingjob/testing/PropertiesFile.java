@@ -22,6 +22,25 @@ public final class PropertiesFile {
         .set("IcebergCatalog", "namespace", namespace);
   }
 
+  /**
+   * Kafka and an Iceberg REST catalog whose files are in an object store, {@code fileIo} being the catalog's file-IO
+   * properties (each set as {@code iceberg.<key>}). One REST client retry: Iceberg's default (5 with backoff, inside
+   * each of the committer's attempts) holds a job minutes in a catalog outage before it fails over, and the fault
+   * tests check the recovery, which is the same.
+   */
+  public static PropertiesFile restCatalog(String bootstrapServers, String uri, String warehouse, String namespace,
+      Map<String, String> fileIo) {
+    PropertiesFile p = new PropertiesFile()
+        .set("KafkaSource", "bootstrap.servers", bootstrapServers)
+        .set("IcebergCatalog", "type", "rest")
+        .set("IcebergCatalog", "uri", uri)
+        .set("IcebergCatalog", "warehouse", warehouse)
+        .set("IcebergCatalog", "namespace", namespace)
+        .set("IcebergCatalog", "iceberg.rest.client.max-retries", "1");
+    fileIo.forEach((k, v) -> p.set("IcebergCatalog", "iceberg." + k, v));
+    return p;
+  }
+
   public PropertiesFile set(String group, String key, String value) {
     groups.computeIfAbsent(group, g -> new LinkedHashMap<>()).put(key, value);
     return this;
