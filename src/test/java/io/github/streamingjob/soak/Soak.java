@@ -155,6 +155,8 @@ public final class Soak {
   private List<String> jobArgs;
   private String jobId;
   private long startNanos;
+  /** Per table, a few rows lost or beyond what was sent, from the last comparison: for the report. */
+  private final Map<String, String> samples = new HashMap<>();
 
   private Soak(Options options, Path home) {
     this.options = options;
@@ -391,8 +393,6 @@ public final class Soak {
           d[0] + d[1] == 0 ? "" : " " + samples.get(table));
     });
   }
-
-  private final Map<String, String> samples = new HashMap<>();
 
   /** Per table: {lost, duplicated, rows}. */
   private Map<String, long[]> diffs(SoakTraffic traffic) {

@@ -193,10 +193,6 @@ final class SoakTraffic implements AutoCloseable {
     return failure.get();
   }
 
-  synchronized long bidsSent() {
-    return bids.size();
-  }
-
   // ---- what the tables must hold, as sorted lines of the columns the events determine ----
 
   synchronized List<String> expected(String table, Set<String> lateBids) {
