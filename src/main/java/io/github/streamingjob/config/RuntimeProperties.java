@@ -57,6 +57,7 @@ public final class RuntimeProperties {
   public static final String CHECKPOINT_INTERVAL = "checkpoint.interval";
   public static final String LOCAL_TIME_ZONE = "local.time.zone";
   public static final String OBJECT_REUSE = "object.reuse";
+  public static final String ROLE = "role";
   // Local
   public static final String EMBEDDED_KAFKA = "embedded.kafka";
   public static final String SAMPLE_EVENTS_PER_SECOND = "sample.events.per.second";
@@ -74,7 +75,8 @@ public final class RuntimeProperties {
     KEYS.put(KAFKA_GROUP, List.of(BOOTSTRAP_SERVERS, AUTH, SASL_USERNAME, SASL_PASSWORD, SASL_MECHANISM,
         SECURITY_PROTOCOL, BOUNDED));
     KEYS.put(CATALOG_GROUP, List.of(CATALOG_TYPE, WAREHOUSE, NAMESPACE, CATALOG_NAME, URI));
-    KEYS.put(JOB_GROUP, List.of(CONFIG_DIR, TOPICS, PARALLELISM, CHECKPOINT_INTERVAL, LOCAL_TIME_ZONE, OBJECT_REUSE));
+    KEYS.put(JOB_GROUP, List.of(CONFIG_DIR, TOPICS, PARALLELISM, CHECKPOINT_INTERVAL, LOCAL_TIME_ZONE, OBJECT_REUSE,
+        ROLE));
     KEYS.put(LOCAL_GROUP, List.of(EMBEDDED_KAFKA, SAMPLE_EVENTS_PER_SECOND, WAREHOUSE_DIR));
     KEYS.put(REGISTRY_GROUP, REGISTRY_KEYS);
   }

@@ -18,10 +18,25 @@ public final class JobSettings {
   private final Duration checkpointInterval;
   private final ZoneId timeZone;
   private final boolean objectReuse;
+  private final Role role;
+
+  /**
+   * What this deployment of the JAR runs ({@code Job.role}): the pipelines and their tables' maintenance in one job,
+   * or either alone. Maintenance in a job of its own keeps compaction out of the pipelines' checkpoints, which
+   * every table's commit waits for (docs/operations.md).
+   */
+  public enum Role {
+    ALL, PIPELINES, MAINTENANCE;
+
+    public String key() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   private JobSettings(Path configDir, List<String> topics, Integer parallelism, Duration checkpointInterval,
-      ZoneId timeZone, boolean objectReuse) {
+      ZoneId timeZone, boolean objectReuse, Role role) {
     this.objectReuse = objectReuse;
+    this.role = role;
     this.configDir = configDir;
     this.topics = List.copyOf(topics);
     this.parallelism = parallelism;
@@ -43,8 +58,21 @@ public final class JobSettings {
     } catch (java.time.DateTimeException e) {
       problems.add(props.at(JOB_GROUP).key(RuntimeProperties.LOCAL_TIME_ZONE), "'" + zone + "' is not a time zone");
     }
+    String roleText = props.get(JOB_GROUP, RuntimeProperties.ROLE).orElse(Role.ALL.key()).trim();
+    Role role = java.util.Arrays.stream(Role.values()).filter(r -> r.key().equalsIgnoreCase(roleText)).findFirst()
+        .orElse(null);
+    if (role == null) {
+      problems.add(props.at(JOB_GROUP).key(RuntimeProperties.ROLE), "'" + roleText + "' is not a role: expected one of "
+          + java.util.Arrays.stream(Role.values()).map(Role::key).collect(java.util.stream.Collectors.toList()));
+      role = Role.ALL;
+    }
     return new JobSettings(dir, props.getList(JOB_GROUP, RuntimeProperties.TOPICS), parallelism, checkpoint, zoneId,
-        props.getBoolean(JOB_GROUP, RuntimeProperties.OBJECT_REUSE, true));
+        props.getBoolean(JOB_GROUP, RuntimeProperties.OBJECT_REUSE, true), role);
+  }
+
+  /** {@code Job.role}; {@link Role#ALL} unless set. */
+  public Role role() {
+    return role;
   }
 
   public Optional<Path> configDir() {

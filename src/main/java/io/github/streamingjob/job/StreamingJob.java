@@ -69,24 +69,39 @@ public final class StreamingJob {
       secrets = sources.properties().secrets();
       Assembly job = Assembly.of(cli, env, sources);
       secrets = job.secrets;
-      for (Pipeline p : job.pipelines) {
-        System.out.println(secrets.redact(job.planner.describe(p)));
+      boolean pipelines = job.settings.job.role() != JobSettings.Role.MAINTENANCE;
+      if (pipelines) {
+        for (Pipeline p : job.pipelines) {
+          System.out.println(secrets.redact(job.planner.describe(p)));
+        }
       }
       for (SinkDef table : JobPlanner.tables(job.pipelines)) {
-        System.out.print(
-            TableMaintenancePlan.describe(table, job.settings.catalog.type(), job.settings.kafka.bounded()));
+        System.out.print(job.settings.job.role() == JobSettings.Role.PIPELINES
+            ? "-- maintenance of " + table.tableName() + ": not in this job (Job.role = pipelines; a job of this JAR "
+                + "with Job.role = maintenance keeps the table)\n"
+            : TableMaintenancePlan.describe(table, job.settings.catalog.type(), job.settings.kafka.bounded()));
       }
-      if (!job.settings.kafka.bounded() && JobMetrics.enabled()) {
+      if (pipelines && !job.settings.kafka.bounded() && JobMetrics.enabled()) {
         System.out.print(TableWatch.describe(watchedReads(job)));
       }
-      job.planner.explainAgainstStandInSinks(job.pipelines);
+      if (pipelines) {
+        job.planner.explainAgainstStandInSinks(job.pipelines);
+      } else {
+        System.out.println("-- Job.role = maintenance: this job runs the maintenance above and no pipeline");
+      }
       job.settings.checkRequiredClasses();
       List<OperatorIds.Operator> operators = job.plannedOperators(env);
       System.out.print(secrets.redact(OperatorIds.describe(operators, job.config.topics(), job.pipelines.stream()
           .map(p -> p.topic().name()).collect(Collectors.toList()))));
-      System.out.printf("OK: %d pipeline(s) valid (%s), checked in %.1f s%n", job.pipelines.size(),
-          job.pipelines.stream().map(p -> p.topic().name()).collect(Collectors.joining(", ")),
-          (System.nanoTime() - start) / 1e9);
+      if (pipelines) {
+        System.out.printf("OK: %d pipeline(s) valid (%s), checked in %.1f s%n", job.pipelines.size(),
+            job.pipelines.stream().map(p -> p.topic().name()).collect(Collectors.joining(", ")),
+            (System.nanoTime() - start) / 1e9);
+      } else {
+        System.out.printf("OK: the maintenance of %d table(s) valid (%s), checked in %.1f s%n", job.maintained().size(),
+            job.maintained().stream().map(SinkDef::tableName).collect(Collectors.joining(", ")),
+            (System.nanoTime() - start) / 1e9);
+      }
       if (cli.savepoint().isPresent()) {
         RestoreReport report = job.restoreReport(SavepointMetadata.load(cli.savepoint().get(),
             job.settings.catalog.flinkCatalogProperties()), operators);
@@ -175,6 +190,9 @@ public final class StreamingJob {
       boolean previousIds) {
     long start = System.nanoTime();
     Assembly job = Assembly.of(cli, env, sources, !previousIds);
+    if (job.settings.job.role() == JobSettings.Role.MAINTENANCE) {
+      return submitMaintenance(env, job);
+    }
     long assembled = System.nanoTime();
     // The catalog is read (on AWS: round trips) while the whole job is planned and optimised against
     // stand-ins of its sinks; a refused query or an incompatible table stops the job before anything
@@ -201,7 +219,7 @@ public final class StreamingJob {
     }
     List<OperatorIds.Operator> operators = new java.util.ArrayList<>(previousIds ? List.of()
         : OperatorIds.assign(env, JobPlanner.inserts(job.pipelines), catalog.namespace(), OperatorIds.Sinks.ICEBERG));
-    List<SinkDef> maintained = TableMaintenancePlan.maintained(tables, catalog.type(), job.settings.kafka.bounded());
+    List<SinkDef> maintained = job.maintained();
     if (!maintained.isEmpty()) {
       TableMaintenancePlan.appendTo(env, IcebergCatalogs.loader(catalog), catalog.namespace(), maintained);
       LOG.info("Table maintenance in this job for: {}",
@@ -229,6 +247,47 @@ public final class StreamingJob {
         + "planning and submission {} ms", millis(start, submitted), millis(start, assembled),
         millis(assembled, checked), millis(checked, created), millis(created, submitted));
     return result;
+  }
+
+  /**
+   * {@code Job.role = maintenance}: the tables' maintenance alone, as a job of its own, beside a job of the same
+   * configuration with {@code Job.role = pipelines}. Its compactions then never hold the pipelines' checkpoints. The
+   * tables must exist: the pipelines' job creates and evolves them, so two jobs never race to change one.
+   */
+  private static JobClient submitMaintenance(StreamExecutionEnvironment env, Assembly job) {
+    CatalogSettings catalog = job.settings.catalog;
+    List<SinkDef> maintained = job.maintained();
+    if (maintained.isEmpty()) {
+      throw new ConfigException("property group 'Job': key 'role': 'maintenance', but no table has maintenance to run "
+          + "(a bounded run has none; on S3 Tables the catalog maintains the tables; or sink.maintenance is off)");
+    }
+    List<String> missing = new java.util.ArrayList<>();
+    FlinkCatalog flinkCatalog = IcebergCatalogs.create(catalog);
+    try {
+      for (SinkDef t : maintained) {
+        if (!flinkCatalog.catalog().tableExists(org.apache.iceberg.catalog.TableIdentifier.of(catalog.namespace(),
+            t.tableName()))) {
+          missing.add(catalog.namespace() + "." + t.tableName());
+        }
+      }
+    } finally {
+      flinkCatalog.close();
+    }
+    if (!missing.isEmpty()) {
+      throw new ConfigException("Job.role = maintenance: tables " + missing + " do not exist yet. The job with "
+          + "Job.role = pipelines creates them: start it first");
+    }
+    TableMaintenancePlan.appendTo(env, IcebergCatalogs.loader(catalog), catalog.namespace(), maintained);
+    String names = maintained.stream().map(SinkDef::tableName).collect(Collectors.joining(", "));
+    LOG.info("Table maintenance only (Job.role = maintenance), as a job of its own, for: {}", names);
+    logRestore(env, job, maintenanceOperators(TableMaintenancePlan.uidsIn(env), catalog.namespace()));
+    try {
+      return env.executeAsync("table-maintenance: " + names);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("the job could not be submitted: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -327,16 +386,21 @@ public final class StreamingJob {
      * maintenance's of their tables.
      */
     List<OperatorIds.Operator> plannedOperators(StreamExecutionEnvironment env) {
-      List<OperatorIds.Operator> operators = new java.util.ArrayList<>(planner.operatorsAgainstStandInSinks(env,
-          pipelines));
-      List<SinkDef> maintained = TableMaintenancePlan.maintained(JobPlanner.tables(pipelines), settings.catalog.type(),
-          settings.kafka.bounded());
-      operators.addAll(maintenanceOperators(TableMaintenancePlan.uids(maintained, settings.catalog.namespace()),
+      boolean pipelinesToo = settings.job.role() != JobSettings.Role.MAINTENANCE;
+      List<OperatorIds.Operator> operators = new java.util.ArrayList<>(pipelinesToo
+          ? planner.operatorsAgainstStandInSinks(env, pipelines) : List.of());
+      operators.addAll(maintenanceOperators(TableMaintenancePlan.uids(maintained(), settings.catalog.namespace()),
           settings.catalog.namespace()));
-      if (!settings.kafka.bounded() && JobMetrics.enabled()) {
+      if (pipelinesToo && !settings.kafka.bounded() && JobMetrics.enabled()) {
         operators.addAll(watchOperators());
       }
       return operators;
+    }
+
+    /** The tables whose maintenance this job runs: none with {@code Job.role = pipelines}. */
+    List<SinkDef> maintained() {
+      return settings.job.role() == JobSettings.Role.PIPELINES ? List.of() : TableMaintenancePlan.maintained(
+          JobPlanner.tables(pipelines), settings.catalog.type(), settings.kafka.bounded());
     }
 
     /** What restoring this job from {@code savepoint} keeps, starts afresh and drops. */
@@ -355,8 +419,9 @@ public final class StreamingJob {
           List.copyOf(tables.values()), settings.catalog.type(), false), namespace), namespace)) {
         maintenance.put(o.uid(), o.table().orElseThrow());
       }
-      return RestoreReport.of(savepoint, operators, pipelines.stream().map(Pipeline::topic).collect(Collectors.toList()),
-          config.topics(), maintenance, namespace);
+      List<TopicDef> running = settings.job.role() == JobSettings.Role.MAINTENANCE ? List.of()
+          : pipelines.stream().map(Pipeline::topic).collect(Collectors.toList());
+      return RestoreReport.of(savepoint, operators, running, config.topics(), maintenance, namespace);
     }
   }
 

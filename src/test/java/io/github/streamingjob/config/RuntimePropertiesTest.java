@@ -43,7 +43,7 @@ class RuntimePropertiesTest {
         file + ": unknown property group 'KafkaSorce' (did you mean 'KafkaSource'?) (known: "
             + "[KafkaSource, IcebergCatalog, Job, Local, SchemaRegistry])",
         file + ": property group 'Job': key 'paralelism': unknown property (did you mean 'parallelism'?) (known: "
-            + "[config.dir, topics, parallelism, checkpoint.interval, local.time.zone, object.reuse])");
+            + "[config.dir, topics, parallelism, checkpoint.interval, local.time.zone, object.reuse, role])");
   }
 
   @Test

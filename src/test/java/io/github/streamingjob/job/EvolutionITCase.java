@@ -309,7 +309,7 @@ class EvolutionITCase {
   }
 
   /** {@code --validate --savepoint}: its output, and whether it passed as expected. */
-  private static String validate(Path config, Path props, String savepoint, boolean expectedValid) {
+  static String validate(Path config, Path props, String savepoint, boolean expectedValid) {
     CliArgs cli = CliArgs.parse("--validate", "--savepoint", savepoint, "--config-dir", config.toString(),
         "--properties", props.toString());
     ByteArrayOutputStream out = new ByteArrayOutputStream();

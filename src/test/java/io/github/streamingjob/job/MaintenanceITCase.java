@@ -1,6 +1,7 @@
 package io.github.streamingjob.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.streamingjob.local.EmbeddedKafka;
 import io.github.streamingjob.maintenance.TableMaintenancePlan;
@@ -26,6 +27,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -253,6 +255,93 @@ class MaintenanceITCase {
     }
   }
 
+  @Test
+  void maintenanceRunsAsAJobOfItsOwnBesideThePipelines() throws Exception {
+    kafka.createTopic("role-bids", 2);
+    Path config = dir.resolve("role-config");
+    Files.createDirectories(config);
+    Files.writeString(config.resolve("topics.yaml"), Files.readString(appendConfig("role-template",
+            "check_every: \"1 s\"\n        rewrite_data_files: {every_commits: 1, min_input_files: 2}")
+        .resolve("topics.yaml")).replace("maint-bids", "role-bids"));
+    Files.copy(Path.of("config/transformations.yaml"), config.resolve("transformations.yaml"));
+    HadoopCatalog catalog = catalog("role");
+    TableIdentifier id = TableIdentifier.of("mt", "bids");
+
+    // Before the pipelines' job has created its tables, a maintenance job has nothing to keep: refused, not started.
+    assertThatThrownBy(() -> startJob("role", config, null, "maintenance"))
+        .hasMessageContaining("Job.role = maintenance: tables [mt.bids")
+        .hasMessageContaining("] do not exist yet")
+        .hasMessageContaining("Job.role = pipelines creates them: start it first");
+
+    // 0. One job with both, as by default, stopped with a savepoint after a first batch.
+    int perBatch = 3_000;
+    JobClient both = startJob("role", config, null, "all");
+    String savepoint;
+    try {
+      kafka.send("role-bids", 0, bids("r", 0, perBatch));
+      awaitTotalRecords(catalog, id, perBatch);
+    } finally {
+      savepoint = both.stopWithSavepoint(false, dir.resolve("role-savepoints").toUri().toString(),
+          SavepointFormatType.CANONICAL).get();
+    }
+    // Its maintenance state has no taker in a pipelines-only job: the report names it, Flink needs
+    // allowNonRestoredState, and the pipelines keep their state.
+    assertThat(EvolutionITCase.validate(config, props("role", config, "pipelines"), savepoint, false))
+        .contains("pipeline 'bids': unchanged").contains("DROPPED").contains("maintenance of table mt.bids")
+        .contains("needs allowNonRestoredState");
+
+    // 1. The pipelines alone, from the savepoint: with compaction due after every commit, nothing compacts.
+    JobClient pipelines = startJob("role", config, savepoint, "pipelines");
+    JobClient maintenance = null;
+    try {
+      int batches = 4;
+      for (int b = 1; b < batches; b++) {
+        kafka.send("role-bids", b % 2, bids("r", b * perBatch, (b + 1) * perBatch));
+        awaitTotalRecords(catalog, id, (b + 1) * perBatch);
+      }
+      Table table = catalog.loadTable(id);
+      assertThat(dataFilesPerPartition(table)).as("no compaction in the pipelines' job").hasSize(DAYS)
+          .allSatisfy((day, n) -> assertThat(n).isGreaterThanOrEqualTo(batches - 1));
+      assertThat(vertexNames(pipelines)).as("the pipelines' job has no maintenance operator")
+          .noneMatch(v -> v.contains("Trigger manager") || v.contains("Rewrite"));
+      List<String> rowsBefore = sortedRows(IcebergTables.rows(catalog, id));
+      assertThat(rowsBefore).hasSize(batches * perBatch);
+
+      // 2. The same configuration as maintenance only: a job of its own compacts the pipelines' table.
+      maintenance = startJob("role", config, null, "maintenance");
+      assertThat(vertexNames(maintenance)).as("the maintenance job reads no topic")
+          .noneMatch(v -> v.contains("role-bids") || v.toLowerCase(java.util.Locale.ROOT).contains("kafka"));
+      assertThat(Await.toleratingErrors(TIMEOUT, Duration.ofMillis(250), () -> {
+        table.refresh();
+        return dataFilesPerPartition(table).values().stream().allMatch(n -> n == 1);
+      })).as("compacted by the maintenance job; last saw %s", dataFilesPerPartition(table)).isTrue();
+      assertThat(sortedRows(IcebergTables.rows(catalog, id))).as("rows after compaction").isEqualTo(rowsBefore);
+
+      // 3. The pipelines go on beside it: a later commit, every row once.
+      kafka.send("role-bids", 0, bids("later", 0, 300));
+      awaitTotalRecords(catalog, id, batches * perBatch + 300);
+      List<Record> rows = IcebergTables.rows(catalog, id);
+      assertThat(sortedRows(rows).stream().filter(r -> !r.contains("|later")).collect(Collectors.toList()))
+          .as("the compacted rows, unchanged").isEqualTo(rowsBefore);
+      assertThat(rows.stream().map(r -> (String) r.getField("bid_id")).filter(b -> b.startsWith("later")))
+          .as("the later rows, each once").hasSize(300).doesNotHaveDuplicates();
+      assertThat(flink.maxAttempt(pipelines)).as("the pipelines' job never restarted").isZero();
+      assertThat(maintenance.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+    } finally {
+      if (maintenance != null) {
+        cancel(maintenance);
+      }
+      cancel(pipelines);
+    }
+  }
+
+  private static List<String> vertexNames(JobClient job) throws Exception {
+    List<String> names = new ArrayList<>();
+    cluster.getExecutionGraph(job.getJobID()).get().getAllVertices().values()
+        .forEach(v -> names.add(v.getName()));
+    return names;
+  }
+
   /** Cancels the job; one that failed instead says why (its first exception would otherwise be lost). */
   private static void cancel(JobClient job) throws Exception {
     if (job.getJobStatus().get().isGloballyTerminalState()) {
@@ -285,16 +374,26 @@ class MaintenanceITCase {
   }
 
   private JobClient startJob(String name, Path configDir, String savepoint) throws Exception {
-    Path props = PropertiesFile.local(kafka.bootstrapServers(), dir.resolve(name), "mt")
-        .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "500 ms")
-        .writeTo(dir.resolve(name + "-" + configDir.getFileName() + ".json"));
+    return startJob(name, configDir, savepoint, "all");
+  }
+
+  private JobClient startJob(String name, Path configDir, String savepoint, String role) throws Exception {
+    Path props = props(name, configDir, role);
     Configuration conf = new Configuration();
     if (savepoint != null) {
       conf.setString("execution.savepoint.path", savepoint);
+      // A role that runs fewer operators drops the state of the others (the report says which).
+      conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, !role.equals("all"));
     }
     CliArgs cli = CliArgs.parse("--config-dir", configDir.toString(), "--properties", props.toString());
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of()),
         JobSources.fromArgs(cli));
+  }
+
+  private static Path props(String name, Path configDir, String role) {
+    return PropertiesFile.local(kafka.bootstrapServers(), dir.resolve(name), "mt")
+        .set("Job", "parallelism", "2").set("Job", "checkpoint.interval", "500 ms").set("Job", "role", role)
+        .writeTo(dir.resolve(name + "-" + configDir.getFileName() + "-" + role + ".json"));
   }
 
   private static Path appendConfig(String name, String maintenance) throws IOException {

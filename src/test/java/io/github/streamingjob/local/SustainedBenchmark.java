@@ -10,10 +10,12 @@ import io.github.streamingjob.sink.IcebergSinkTable;
 import io.github.streamingjob.sink.SinkTables;
 import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.testing.standin.FlinkRestClient;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.transform.TransformerRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +24,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,6 +37,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 import org.apache.flink.table.api.StatementSet;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
@@ -73,12 +77,21 @@ public final class SustainedBenchmark {
   static final String INTERVAL = "10 s";
   /** Partitions per topic: by default twice the parallelism, so every subtask gets the same share. */
   static int partitions = 4;
+  /** The configuration every run of this job uses: the shipped one unless {@code --config-dir} says. */
+  static Path configDir = Path.of("config");
+  /**
+   * Whether the freshness run deploys the job twice, {@code Job.role = pipelines} and {@code Job.role = maintenance}
+   * (one more slot): what compaction costs freshness when it is not in the pipelines' checkpoints.
+   */
+  static boolean maintenanceJob;
 
   private final EmbeddedKafka kafka;
   private final MiniCluster cluster;
   private final Path work;
   private final int parallelism;
   private final Expected expected;
+  /** When each checkpoint of the freshness run was triggered (its barrier), by id. */
+  private final Map<Long, Long> checkpointTriggered = new HashMap<>();
 
   private SustainedBenchmark(EmbeddedKafka kafka, MiniCluster cluster, Path work, int parallelism, Expected expected) {
     this.kafka = kafka;
@@ -101,9 +114,22 @@ public final class SustainedBenchmark {
     long customers;
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    // Exits either way: a failure would otherwise leave the MiniCluster's and Kafka's threads running, the
+    // process with them.
+    try {
+      run(args);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static void run(String[] args) throws Exception {
     int events = 1_200_000;
-    int freshnessSeconds = 120;
+    int freshnessSeconds = 180; // long enough for a first compaction of every table (after 10 commits)
+    double freshnessRate = Double.NaN; // events/s; half of (a)'s sustained rate unless given
     int parallelism = 2;
     String runs = "c1,c2,a,b1,b2,f"; // a0 (the job reading a shared topic twice) on request
     int rounds = 1;
@@ -112,21 +138,25 @@ public final class SustainedBenchmark {
       switch (args[i]) {
         case "--events": events = Integer.parseInt(args[i + 1]); break;
         case "--freshness-seconds": freshnessSeconds = Integer.parseInt(args[i + 1]); break;
+        case "--freshness-rate": freshnessRate = Double.parseDouble(args[i + 1]); break;
+        case "--config-dir": configDir = Path.of(args[i + 1]); break;
+        case "--maintenance-job": maintenanceJob = Boolean.parseBoolean(args[i + 1]); break;
         case "--parallelism": parallelism = Integer.parseInt(args[i + 1]); break;
         case "--runs": runs = args[i + 1]; break;
         case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
         case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
         case "--warmups": warmups = Integer.parseInt(args[i + 1]); break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--events N --freshness-seconds S --parallelism P --runs c1,c2,a,a0,b1,b2,f --rounds R --partitions N --warmups W)");
+            + " (--events N --freshness-seconds S --freshness-rate R --config-dir D --parallelism P --runs c1,c2,a,a0,b1,b2,f --rounds R --partitions N --warmups W)");
       }
     }
     List<String> which = List.of(runs.split(","));
     Path work = Files.createTempDirectory("sustained-benchmark");
     Configuration conf = new Configuration();
     conf.setString("rest.bind-port", "0");
+    conf.setString("web.checkpoints.history", "1000"); // every checkpoint of the freshness run, for its report
     MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-        .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism).build());
+        .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism + (maintenanceJob ? 1 : 0)).build());
     cluster.start();
     Map<String, Double> rate = new LinkedHashMap<>();
     double[] freshness = {Double.NaN, Double.NaN, Double.NaN};
@@ -176,21 +206,21 @@ public final class SustainedBenchmark {
       }
     }
     if (which.contains("f")) {
-      double steady = rate.getOrDefault("a", 20_000.0) / 2;
+      double steady = Double.isNaN(freshnessRate) ? rate.getOrDefault("a", 20_000.0) / 2 : freshnessRate;
       try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
         TOPICS.forEach(t -> kafka.createTopic(t, partitions));
         SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, new Expected());
         double[] f = b.freshness(steady, freshnessSeconds);
-        freshness = new double[] {f[0], f[1], f[2]};
+        freshness = new double[] {f[0], f[1], f[4]};
         filesPerTableHour = f[3];
       }
     }
     cluster.close();
     EmbeddedKafka.deleteQuietly(work);
     System.out.printf(Locale.ROOT, "RESULT sustained_a_over_b1=%.2f sustained_a_over_b2=%.2f a_over_c1=%.2f "
-        + "a_over_c2=%.2f a_over_a0=%.2f p50_s=%.1f p99_s=%.1f files_per_table_hour=%.0f%n",
+        + "a_over_c2=%.2f a_over_a0=%.2f p50_s=%.1f p99_s=%.1f checkpoint_max_s=%.1f files_per_table_hour=%.0f%n",
         ratio(rate, "a", "b1"), ratio(rate, "a", "b2"), ratio(rate, "a", "c1"), ratio(rate, "a", "c2"),
-        ratio(rate, "a", "a0"), freshness[0], freshness[1], filesPerTableHour);
+        ratio(rate, "a", "a0"), freshness[0], freshness[1], freshness[2], filesPerTableHour);
   }
 
   private static String label(String run) {
@@ -410,25 +440,38 @@ public final class SustainedBenchmark {
   }
 
   private Path properties(String name, boolean bounded) {
+    return properties(name, bounded, "all");
+  }
+
+  private Path properties(String name, boolean bounded, String role) {
     PropertiesFile p = PropertiesFile.local(kafka.bootstrapServers(), work.resolve(name), "bench")
-        .set("Job", "parallelism", Integer.toString(parallelism));
+        .set("Job", "parallelism", Integer.toString(parallelism)).set("Job", "role", role);
     if (bounded) {
       p.set("KafkaSource", "bounded", "true");
     } else {
       p.set("Job", "checkpoint.interval", INTERVAL);
     }
-    return p.writeTo(work.resolve(name + ".json"));
+    return p.writeTo(work.resolve(name + "-" + role + ".json"));
   }
 
   /** (a) The job, shipped config, unbounded, checkpointed. */
   private JobClient startJob(String name) throws Exception {
-    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties(name, false).toString());
+    CliArgs cli = CliArgs.parse("--config-dir", configDir.toString(), "--properties",
+        properties(name, false, name.equals("f") && maintenanceJob ? "pipelines" : "all").toString());
+    return StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
+  }
+
+  /** The tables' maintenance of run {@code name} as a job of its own: the same JAR with {@code Job.role = maintenance}. */
+  private JobClient startMaintenanceJob(String name) throws Exception {
+    CliArgs cli = CliArgs.parse("--config-dir", configDir.toString(), "--properties",
+        properties(name, false, "maintenance").toString());
+    System.out.println("  the tables' maintenance in a job of its own (Job.role = maintenance)");
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
   }
 
   /** (c2) The job's sources, decoding and transformations into discarding sinks, bounded. */
   private double jobWithoutIceberg(String name) throws Exception {
-    CliArgs cli = CliArgs.parse("--config-dir", "config", "--properties", properties(name, true).toString());
+    CliArgs cli = CliArgs.parse("--config-dir", configDir.toString(), "--properties", properties(name, true).toString());
     org.apache.flink.table.api.TableResult result = StreamingJob.runWithoutIceberg(cli,
         new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
     JobClient job = result.getJobClient().orElseThrow();
@@ -495,7 +538,7 @@ public final class SustainedBenchmark {
    * and Debezium formats, one StatementSet, the same checkpoints.
    */
   private JobClient handWritten(String name, boolean sourcePerTopic) throws Exception {
-    JobConfig config = ConfigLoader.load(Path.of("config"));
+    JobConfig config = ConfigLoader.load(configDir);
     HadoopCatalog iceberg = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
         work.resolve(name).toUri().toString());
     SinkTables.ensure(iceberg, "bench", config.enabledTopics().stream().map(IcebergSinkTable::resolved)
@@ -550,13 +593,29 @@ public final class SustainedBenchmark {
 
   // ---- freshness and what an hour costs ------------------------------------------------------------
 
-  /** p50, p99, max seconds from produce to commit on bid_events_raw; data files per table and hour. */
+  /**
+   * p50, p99, max seconds from produce to commit on bid_events_raw; data files per table and hour; the longest
+   * checkpoint in seconds.
+   */
   private double[] freshness(double perSecond, int seconds) throws Exception {
-    System.out.printf(Locale.ROOT, "Freshness: %,.0f events/s (half the sustained rate) for %d s, checkpoints every %s%n",
+    System.out.printf(Locale.ROOT, "Freshness: %,.0f events/s for %d s, checkpoints every %s%n",
         perSecond, seconds, INTERVAL);
     JobClient job = startJob("f");
     HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
         work.resolve("f").toUri().toString());
+    // Freshness is the steady state's: production starts once every task runs and a first checkpoint has
+    // completed, so the job's deployment (seconds, for over a hundred tasks with maintenance) is not in it.
+    URI rest = cluster.getRestAddress().get();
+    FlinkRestClient flink = new FlinkRestClient(rest.getHost(), rest.getPort());
+    String jobId = job.getJobID().toHexString();
+    long running = System.nanoTime();
+    while (!flink.allTasksRunning(jobId) || flink.completedCheckpoints(jobId) < 1) {
+      if (System.nanoTime() - running > 300_000_000_000L) {
+        throw new IllegalStateException("the freshness job has no completed checkpoint after 5 minutes");
+      }
+      Thread.sleep(200);
+    }
+    JobClient maintenance = maintenanceJob ? startMaintenanceJob("f") : null;
     long start = System.currentTimeMillis();
     ChangeDataBenchmark.Changes customers = new ChangeDataBenchmark.Changes(10_000);
     long sent = 0;
@@ -595,25 +654,41 @@ public final class SustainedBenchmark {
       }
       Thread.sleep(500);
     }
+    double checkpointMax = reportCheckpoints(flink, jobId);
     job.cancel().get();
+    if (maintenance != null) {
+      maintenance.cancel().get();
+    }
     Table raw = catalog.loadTable(TableIdentifier.of("bench", "bid_events_raw"));
     List<Double> latencies = new ArrayList<>();
+    List<String> commitParts = new ArrayList<>();
     List<Snapshot> snapshots = new ArrayList<>();
     raw.snapshots().forEach(snapshots::add);
     Long parent = null;
     for (Snapshot s : snapshots) {
       IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(raw);
+      long oldest = Long.MAX_VALUE;
       try (CloseableIterable<Record> rows = parent == null ? scan.useSnapshot(s.snapshotId()).build()
           : scan.appendsBetween(parent, s.snapshotId()).build()) {
         for (Record r : rows) {
           long producedAt = ((LocalDateTime) r.getField("event_time")).toInstant(ZoneOffset.UTC).toEpochMilli();
           latencies.add((s.timestampMillis() - producedAt) / 1000.0);
+          oldest = Math.min(oldest, producedAt);
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       parent = s.snapshotId();
+      // Where a commit's oldest row spent its time: before its checkpoint's barrier, and from it to the commit.
+      String checkpoint = s.summary().get("flink.max-committed-checkpoint-id");
+      Long barrier = checkpoint == null ? null : checkpointTriggered.get(Long.parseLong(checkpoint));
+      if (barrier != null && oldest != Long.MAX_VALUE) {
+        commitParts.add(String.format(Locale.ROOT, "#%s %.1f+%.1f", checkpoint, (barrier - oldest) / 1000.0,
+            (s.timestampMillis() - barrier) / 1000.0));
+      }
     }
+    System.out.println("  bid_events_raw's commits, oldest row's seconds before its checkpoint's barrier + barrier to "
+        + "commit: " + String.join(", ", commitParts));
     Collections.sort(latencies);
     double p50 = latencies.get(latencies.size() / 2);
     double p99 = latencies.get((int) (latencies.size() * 0.99));
@@ -652,7 +727,48 @@ public final class SustainedBenchmark {
           + "min %s, median %s, max %s%n", id.name(), perHour, snaps / hours, metadata / 1e6 / hours,
           kb(sizes, 0), kb(sizes, sizes.size() / 2), kb(sizes, sizes.size() - 1));
     }
-    return new double[] {p50, p99, max, files / tables};
+    return new double[] {p50, p99, max, files / tables, checkpointMax};
+  }
+
+  /**
+   * The freshness run's checkpoints: a table commits when a checkpoint completes, so a checkpoint that takes long
+   * delays every table's rows. Prints the durations and, for each checkpoint over 3 s, the operator that
+   * acknowledged last. Returns the longest, in seconds.
+   */
+  private double reportCheckpoints(FlinkRestClient flink, String jobId) {
+    Map<String, String> vertexNames = new HashMap<>();
+    flink.job(jobId).path("vertices").forEach(v -> vertexNames.put(v.path("id").asText(), v.path("name").asText()));
+    List<Double> durations = new ArrayList<>();
+    List<String> slow = new ArrayList<>();
+    for (JsonNode c : flink.checkpoints(jobId).path("history")) {
+      if (!"COMPLETED".equals(c.path("status").asText())) {
+        continue;
+      }
+      checkpointTriggered.put(c.path("id").asLong(), c.path("trigger_timestamp").asLong());
+      double seconds = c.path("end_to_end_duration").asLong() / 1000.0;
+      durations.add(seconds);
+      if (seconds > 3) {
+        String last = "";
+        long lastAck = -1;
+        JsonNode tasks = flink.get("jobs/" + jobId + "/checkpoints/details/" + c.path("id").asLong()).path("tasks");
+        for (Iterator<Map.Entry<String, JsonNode>> it = tasks.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> task = it.next();
+          long ack = task.getValue().path("latest_ack_timestamp").asLong();
+          if (ack > lastAck) {
+            lastAck = ack;
+            last = vertexNames.getOrDefault(task.getKey(), task.getKey());
+          }
+        }
+        slow.add(String.format(Locale.ROOT, "#%d %.1f s (last: %s)", c.path("id").asLong(), seconds,
+            last.length() > 90 ? last.substring(0, 90) + "..." : last));
+      }
+    }
+    Collections.sort(durations);
+    double longest = durations.isEmpty() ? Double.NaN : durations.get(durations.size() - 1);
+    System.out.printf(Locale.ROOT, "  checkpoints: %d completed, median %.1f s, max %.1f s%s%n", durations.size(),
+        durations.isEmpty() ? Double.NaN : durations.get(durations.size() / 2), longest,
+        slow.isEmpty() ? "" : "; over 3 s: " + String.join(", ", slow));
+    return longest;
   }
 
   private static String kb(List<Long> sizes, int i) {
