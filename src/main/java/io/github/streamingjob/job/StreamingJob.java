@@ -86,6 +86,8 @@ public final class StreamingJob {
       }
       if (pipelines) {
         job.planner.explainAgainstStandInSinks(job.pipelines);
+      } else if (job.maintained().isEmpty()) {
+        throw nothingToMaintain();
       } else {
         System.out.println("-- Job.role = maintenance: this job runs the maintenance above and no pipeline");
       }
@@ -258,8 +260,7 @@ public final class StreamingJob {
     CatalogSettings catalog = job.settings.catalog;
     List<SinkDef> maintained = job.maintained();
     if (maintained.isEmpty()) {
-      throw new ConfigException("property group 'Job': key 'role': 'maintenance', but no table has maintenance to run "
-          + "(a bounded run has none; on S3 Tables the catalog maintains the tables; or sink.maintenance is off)");
+      throw nothingToMaintain();
     }
     List<String> missing = new java.util.ArrayList<>();
     FlinkCatalog flinkCatalog = IcebergCatalogs.create(catalog);
@@ -288,6 +289,11 @@ public final class StreamingJob {
     } catch (Exception e) {
       throw new IllegalStateException("the job could not be submitted: " + e.getMessage(), e);
     }
+  }
+
+  private static ConfigException nothingToMaintain() {
+    return new ConfigException("property group 'Job': key 'role': 'maintenance', but no table has maintenance to run "
+        + "(a bounded run has none; on S3 Tables the catalog maintains the tables; or sink.maintenance is off)");
   }
 
   /**

@@ -40,9 +40,12 @@ class BrokenConfigTest {
     Path catalogFile = caseDir.resolve("catalog.json");
     String catalog = Files.exists(catalogFile) ? Files.readString(catalogFile).trim()
         : "{\"type\":\"hadoop\",\"warehouse\":\"" + dir.resolve("warehouse").toUri() + "\"}";
+    Path jobFile = caseDir.resolve("job.json");
+    String job = Files.exists(jobFile) ? ",{\"PropertyGroupId\":\"Job\",\"PropertyMap\":"
+        + Files.readString(jobFile).trim() + "}" : "";
     Path props = dir.resolve("props.json");
     Files.writeString(props, "[{\"PropertyGroupId\":\"KafkaSource\",\"PropertyMap\":{\"bootstrap.servers\":"
-        + "\"localhost:9\"}},{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":" + catalog + "}]");
+        + "\"localhost:9\"}},{\"PropertyGroupId\":\"IcebergCatalog\",\"PropertyMap\":" + catalog + "}" + job + "]");
     List<String> args = new java.util.ArrayList<>(List.of("--config-dir", caseDir.toString(), "--properties",
         props.toString()));
     if (validate) {
