@@ -173,14 +173,7 @@ class MaintenanceITCase {
       })).as("files on disk are the referenced ones%s", cleanup ? "" : " and the orphans").isTrue();
 
       // 4. A later commit, then every row compared again: nothing lost, nothing twice.
-      kafka.send("maint-bids", 0, bids("later", 0, 300));
-      awaitTotalRecords(catalog, id, batches * perBatch + 300);
-      List<Record> rows = IcebergTables.rows(catalog, id);
-      assertThat(sortedRows(rows).stream().filter(r -> !r.contains("|later")).collect(Collectors.toList()))
-          .as("the compacted rows, unchanged").isEqualTo(rowsBefore);
-      assertThat(rows.stream().map(r -> (String) r.getField("bid_id")).filter(b -> b.startsWith("later")))
-          .as("the later rows, each once").hasSize(300).doesNotHaveDuplicates();
-      assertThat(rows).hasSize(batches * perBatch + 300);
+      laterCommitKeepsEveryRow("maint-bids", catalog, id, rowsBefore);
       assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
       System.out.printf("maintenance: data files %d -> %d (%d partitions), snapshots %d -> %d, %d orphan(s) "
           + (cleanup ? "deleted" : "kept (no orphan cleanup in this build)")
@@ -318,13 +311,7 @@ class MaintenanceITCase {
       assertThat(sortedRows(IcebergTables.rows(catalog, id))).as("rows after compaction").isEqualTo(rowsBefore);
 
       // 3. The pipelines go on beside it: a later commit, every row once.
-      kafka.send("role-bids", 0, bids("later", 0, 300));
-      awaitTotalRecords(catalog, id, batches * perBatch + 300);
-      List<Record> rows = IcebergTables.rows(catalog, id);
-      assertThat(sortedRows(rows).stream().filter(r -> !r.contains("|later")).collect(Collectors.toList()))
-          .as("the compacted rows, unchanged").isEqualTo(rowsBefore);
-      assertThat(rows.stream().map(r -> (String) r.getField("bid_id")).filter(b -> b.startsWith("later")))
-          .as("the later rows, each once").hasSize(300).doesNotHaveDuplicates();
+      laterCommitKeepsEveryRow("role-bids", catalog, id, rowsBefore);
       assertThat(flink.maxAttempt(pipelines)).as("the pipelines' job never restarted").isZero();
       assertThat(maintenance.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
     } finally {
@@ -333,6 +320,19 @@ class MaintenanceITCase {
       }
       cancel(pipelines);
     }
+  }
+
+  /** 300 more bids, committed: the compacted rows unchanged, each later one once, nothing else. */
+  private static void laterCommitKeepsEveryRow(String topic, HadoopCatalog catalog, TableIdentifier id,
+      List<String> rowsBefore) throws Exception {
+    kafka.send(topic, 0, bids("later", 0, 300));
+    awaitTotalRecords(catalog, id, rowsBefore.size() + 300);
+    List<Record> rows = IcebergTables.rows(catalog, id);
+    assertThat(sortedRows(rows).stream().filter(r -> !r.contains("|later")).collect(Collectors.toList()))
+        .as("the compacted rows, unchanged").isEqualTo(rowsBefore);
+    assertThat(rows.stream().map(r -> (String) r.getField("bid_id")).filter(b -> b.startsWith("later")))
+        .as("the later rows, each once").hasSize(300).doesNotHaveDuplicates();
+    assertThat(rows).hasSize(rowsBefore.size() + 300);
   }
 
   private static List<String> vertexNames(JobClient job) throws Exception {
