@@ -64,12 +64,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * topics.yaml entry) and (b2) the best hand-written job (a source table per Kafka topic, shared by its
  * INSERTs), same transformations, tables and checkpoints; (a0) this job reading shared topics once per
  * entry, as before; (c1) raw Kafka consumption, bytes only, one consumer per core; (c2) this job's
- * sources and transformations into discarding sinks: everything before Iceberg. Then freshness: a steady
+ * sources and transformations into discarding sinks: everything before Iceberg; (d) the job with only the change-data
+ * entry and (e) with only an append entry, each reading its topic's backlog. Then freshness: a steady
  * producer at half the sustained rate, commit time minus produce time of every committed row, and what an
  * hour costs the tables. Ends with one RESULT line.
  *
  * <p>{@code mvn -q test-compile exec:exec@sustained [-Dsustained.args="--events 1200000 --freshness-seconds 120
- * --runs c1,c2,a,a0,b1,b2,f --rounds 3"]}
+ * --runs c1,c2,a,a0,b1,b2,d,e,f --rounds 3"]}
  */
 public final class SustainedBenchmark {
   static final long T0 = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
@@ -107,6 +108,8 @@ public final class SustainedBenchmark {
     /** Records in the topics (Debezium tombstones included), and in bid-events alone. */
     long records;
     long bidRecords;
+    long activityRecords;
+    long customerRecords;
     long bids;
     long activities;
     long orders;
@@ -131,7 +134,7 @@ public final class SustainedBenchmark {
     int freshnessSeconds = 180; // long enough for a first compaction of every table (after 10 commits)
     double freshnessRate = Double.NaN; // events/s; half of (a)'s sustained rate unless given
     int parallelism = 2;
-    String runs = "c1,c2,a,b1,b2,f"; // a0 (the job reading a shared topic twice) on request
+    String runs = "c1,c2,a,a0,b1,b2,d,e,f";
     int rounds = 1;
     int warmups = 1;
     for (int i = 0; i + 1 < args.length; i += 2) {
@@ -146,8 +149,9 @@ public final class SustainedBenchmark {
         case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
         case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
         case "--warmups": warmups = Integer.parseInt(args[i + 1]); break;
+        case "--top-threads": topThreads = Integer.parseInt(args[i + 1]); break;
         default: throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (--events N --freshness-seconds S --freshness-rate R --config-dir D --parallelism P --runs c1,c2,a,a0,b1,b2,f --rounds R --partitions N --warmups W)");
+            + " (--events N --freshness-seconds S --freshness-rate R --config-dir D --parallelism P --runs c1,c2,a,a0,b1,b2,d,e,f --rounds R --partitions N --warmups W --top-threads N)");
       }
     }
     List<String> which = List.of(runs.split(","));
@@ -169,13 +173,20 @@ public final class SustainedBenchmark {
           + "Debezium changes) in %.1f s; parallelism %d%n", expected.events, TOPICS.size(), partitions, events,
           (System.nanoTime() - t) / 1e9, parallelism);
       SustainedBenchmark b = new SustainedBenchmark(kafka, cluster, work, parallelism, expected);
-      // The first Flink jobs of a JVM run at about half speed (JIT): unmeasured runs of (a) first.
-      for (int w = 0; w < warmups && which.stream().anyMatch(r -> !r.equals("c1") && !r.equals("f")); w++) {
-        System.out.printf(Locale.ROOT, "  %-34s %6.1f s  (not counted)%n", "warm-up: (a) this job", b.run("a", "warmup-" + w));
+      // The first run of a kind in a JVM runs at about half speed: the JIT compiles its code as it goes (27 s of
+      // compiling in a 28 s run of (a)). Unmeasured runs of every kind first, so that no kind pays for the others.
+      Map<String, List<Double>> seconds = new LinkedHashMap<>();
+      Map<String, List<Double>> cpu = new LinkedHashMap<>();
+      List<String> order = which.stream().filter(r -> !r.equals("f")).collect(Collectors.toList());
+      for (int w = 0; w < warmups; w++) {
+        for (String run : order) {
+          if (!run.equals("c1")) {
+            System.out.printf(Locale.ROOT, "  %-40s %6.1f s  (not counted)%n", "warm-up: " + label(run),
+                b.run(run, "warmup-" + w + "-" + run));
+          }
+        }
       }
       // Runs in the order given; further rounds alternate the order, so no kind always runs first.
-      Map<String, List<Double>> seconds = new LinkedHashMap<>();
-      List<String> order = which.stream().filter(r -> !r.equals("f")).collect(Collectors.toList());
       for (int round = 0; round < rounds; round++) {
         List<String> now = new ArrayList<>(order);
         if (round % 2 == 1) {
@@ -185,10 +196,12 @@ public final class SustainedBenchmark {
           String name = run + "-" + round;
           double s = b.run(run, name);
           seconds.computeIfAbsent(run, k -> new ArrayList<>()).add(s);
-          b.report(label(run) + (rounds > 1 ? " #" + (round + 1) : ""), s);
+          b.report(run, label(run) + (rounds > 1 ? " #" + (round + 1) : ""), s);
           if (!run.startsWith("c")) {
-            System.out.printf(Locale.ROOT, "  %-34s %6.1f s  (every table complete, at the next checkpoint)%n", "",
-                b.committedSeconds);
+            cpu.computeIfAbsent(run, k -> new ArrayList<>()).add(b.cpuSecondsPerMillion);
+            System.out.printf(Locale.ROOT, "  %-40s %6.1f s  (every table complete, at the next checkpoint); "
+                + "%.1f CPU s per million records read, %.1f s of it JIT compiling%n", "", b.committedSeconds,
+                b.cpuSecondsPerMillion, b.jitSeconds);
           }
         }
       }
@@ -199,9 +212,14 @@ public final class SustainedBenchmark {
         List<Double> sorted = new ArrayList<>(e.getValue());
         Collections.sort(sorted);
         double median = sorted.get(sorted.size() / 2);
-        rate.put(e.getKey(), expected.events / median);
+        rate.put(e.getKey(), b.records(e.getKey()) / median);
         if (rounds > 1) {
-          b.report(label(e.getKey()), median);
+          b.report(e.getKey(), label(e.getKey()), median);
+          if (cpu.containsKey(e.getKey())) {
+            List<Double> c = new ArrayList<>(cpu.get(e.getKey()));
+            Collections.sort(c);
+            System.out.printf(Locale.ROOT, "  %-40s %6.1f CPU s per million records read%n", "", c.get(c.size() / 2));
+          }
         }
       }
     }
@@ -218,9 +236,10 @@ public final class SustainedBenchmark {
     cluster.close();
     EmbeddedKafka.deleteQuietly(work);
     System.out.printf(Locale.ROOT, "RESULT sustained_a_over_b1=%.2f sustained_a_over_b2=%.2f a_over_c1=%.2f "
-        + "a_over_c2=%.2f a_over_a0=%.2f p50_s=%.1f p99_s=%.1f checkpoint_max_s=%.1f files_per_table_hour=%.0f%n",
-        ratio(rate, "a", "b1"), ratio(rate, "a", "b2"), ratio(rate, "a", "c1"), ratio(rate, "a", "c2"),
-        ratio(rate, "a", "a0"), freshness[0], freshness[1], freshness[2], filesPerTableHour);
+        + "a_over_c2=%.2f a_over_a0=%.2f cdc_over_append=%.2f p50_s=%.1f p99_s=%.1f checkpoint_max_s=%.1f "
+        + "files_per_table_hour=%.0f%n", ratio(rate, "a", "b1"), ratio(rate, "a", "b2"), ratio(rate, "a", "c1"),
+        ratio(rate, "a", "c2"), ratio(rate, "a", "a0"), ratio(rate, "d", "e"), freshness[0], freshness[1],
+        freshness[2], filesPerTableHour);
   }
 
   private static String label(String run) {
@@ -231,6 +250,8 @@ public final class SustainedBenchmark {
       case "b2": return "(b2) SQL, source per topic";
       case "c1": return "(c1) raw Kafka consumption";
       case "c2": return "(c2) job without Iceberg";
+      case "d": return "(d) customers only (changes)";
+      case "e": return "(e) user-activity only (append)";
       default: throw new IllegalArgumentException("unknown run " + run);
     }
   }
@@ -250,6 +271,10 @@ public final class SustainedBenchmark {
       case "b2": return sustained(name, expected.records, () -> handWritten(name, true));
       case "c1": return rawConsumption();
       case "c2": return jobWithoutIceberg(name);
+      case "d": return alone(name, "customers", expected.customerRecords,
+          c -> TableStatus.liveRows(c.loadTable(TableIdentifier.of("bench", "customers"))) == expected.customers);
+      case "e": return alone(name, "user-activity", expected.activityRecords,
+          c -> records(c, "user_events_processed") >= expected.activities);
       default: throw new IllegalArgumentException("unknown run " + kind);
     }
   }
@@ -258,9 +283,14 @@ public final class SustainedBenchmark {
     return rate.containsKey(a) && rate.containsKey(b) ? rate.get(a) / rate.get(b) : Double.NaN;
   }
 
-  private double report(String what, double seconds) {
-    double r = expected.events / seconds;
-    System.out.printf(Locale.ROOT, "  %-34s %6.1f s  %,10.0f events/s%n", what, seconds, r);
+  /** The records a run of this kind reads: the backlog, or the one topic of (d) and (e). */
+  private double records(String kind) {
+    return kind.equals("d") ? expected.customerRecords : kind.equals("e") ? expected.activityRecords : expected.events;
+  }
+
+  private double report(String kind, String what, double seconds) {
+    double r = records(kind) / seconds;
+    System.out.printf(Locale.ROOT, "  %-40s %6.1f s  %,10.0f events/s%n", what, seconds, r);
     return r;
   }
 
@@ -334,6 +364,10 @@ public final class SustainedBenchmark {
         e.records += records;
         if (topic.equals("bid-events")) {
           e.bidRecords = records;
+        } else if (topic.equals("user-activity")) {
+          e.activityRecords = records;
+        } else if (topic.equals("shop.public.customers")) {
+          e.customerRecords = records;
         }
       }
     }
@@ -355,11 +389,19 @@ public final class SustainedBenchmark {
    * single runs of 20-40 s differ by a third. That moment is still awaited, checked, and printed.
    */
   private double sustained(String name, long reads, Starter starter) throws Exception {
+    return sustained(name, reads, starter, this::complete);
+  }
+
+  private double sustained(String name, long reads, Starter starter,
+      java.util.function.Predicate<HadoopCatalog> complete) throws Exception {
     JobClient job = starter.start();
     while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
       Thread.sleep(20);
     }
     long start = System.nanoTime();
+    long cpu = processCpuNanos();
+    long jit = java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    Map<Long, Long> threadCpu = threadCpuNanos();
     HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
         work.resolve(name).toUri().toString());
     try {
@@ -371,14 +413,17 @@ public final class SustainedBenchmark {
           throw new IllegalStateException(name + " did not read its backlog in 30 minutes: " + recordsConsumed()
               + " of " + reads + " records");
         }
-        if (polls % 100 == 0 && complete(catalog)) {
+        if (polls % 100 == 0 && complete.test(catalog)) {
           throw new IllegalStateException(name + ": every table complete, but its consumers report only "
               + recordsConsumed() + " of " + reads + " records read");
         }
         Thread.sleep(20);
       }
       double drained = (System.nanoTime() - start) / 1e9;
-      while (!complete(catalog)) {
+      cpuSecondsPerMillion = (processCpuNanos() - cpu) / 1e9 / (reads / 1e6);
+      jitSeconds = (java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit) / 1e3;
+      printBusiestThreads(threadCpu, drained);
+      while (!complete.test(catalog)) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(name + " did not finish in 30 minutes: " + status(catalog));
         }
@@ -393,6 +438,52 @@ public final class SustainedBenchmark {
 
   /** Seconds from running to every table complete, of the last {@link #sustained} run. */
   private double committedSeconds = Double.NaN;
+  /**
+   * The JVM's CPU seconds per million records from running to the drain, of the last {@link #sustained} run: what the
+   * run's work costs, less moved than its seconds by what else the machine runs (a virtualised 2-core machine's
+   * rounds differ by up to a third in seconds).
+   */
+  private double cpuSecondsPerMillion = Double.NaN;
+  /** Seconds the JIT compilers spent in the last {@link #sustained} run until the drain: warm-up not yet done. */
+  private double jitSeconds = Double.NaN;
+
+  /** Threads to list after each run, with the share of the run each was on a CPU; {@code --top-threads}. */
+  static int topThreads;
+
+  private static Map<Long, Long> threadCpuNanos() {
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<Long, Long> out = new HashMap<>();
+    for (long id : threads.getAllThreadIds()) {
+      out.put(id, threads.getThreadCpuTime(id));
+    }
+    return out;
+  }
+
+  /**
+   * The busiest threads since {@code before}: a Flink task's thread is named after its chain of operators, so a task
+   * on a CPU for most of the run is the one the others wait for (backpressure).
+   */
+  private static void printBusiestThreads(Map<Long, Long> before, double seconds) {
+    if (topThreads <= 0) {
+      return;
+    }
+    java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Long> byName = new HashMap<>();
+    for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+      if (info != null) {
+        long now = threads.getThreadCpuTime(info.getThreadId());
+        byName.merge(info.getThreadName(), now - before.getOrDefault(info.getThreadId(), 0L), Long::sum);
+      }
+    }
+    byName.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(topThreads)
+        .forEach(e -> System.out.printf(Locale.ROOT, "      %3.0f%% %s%n", 100 * e.getValue() / 1e9 / seconds,
+            e.getKey().length() > 160 ? e.getKey().substring(0, 157) + "..." : e.getKey()));
+  }
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
 
   /**
    * Records read so far by the Kafka consumers of this JVM, from the metrics every Kafka client registers in
@@ -467,6 +558,30 @@ public final class SustainedBenchmark {
         properties(name, false, "maintenance").toString());
     System.out.println("  the tables' maintenance in a job of its own (Job.role = maintenance)");
     return StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli));
+  }
+
+  /**
+   * (d), (e) The job with one entry of the configuration enabled, reading its topic's backlog: change data against
+   * append, as records/s of the same job on the same machine. One Debezium record is one change (an update: a
+   * delete and an insert of the key in Flink, an equality delete and a data row in Iceberg); a tombstone counts too.
+   */
+  private double alone(String name, String entry, long reads, java.util.function.Predicate<HadoopCatalog> complete)
+      throws Exception {
+    Map<String, Object> root = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+        new org.yaml.snakeyaml.LoaderOptions())).load(Files.readString(configDir.resolve("topics.yaml")));
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> topics = (Map<String, Map<String, Object>>) root.get("topics");
+    if (!topics.containsKey(entry)) {
+      throw new IllegalArgumentException(configDir.resolve("topics.yaml") + " has no entry " + entry);
+    }
+    topics.forEach((n, t) -> t.put("enabled", n.equals(entry)));
+    Path dir = Files.createDirectories(work.resolve(name + "-config"));
+    Files.writeString(dir.resolve("topics.yaml"), new org.yaml.snakeyaml.Yaml().dump(root));
+    Files.copy(configDir.resolve("transformations.yaml"), dir.resolve("transformations.yaml"));
+    CliArgs cli = CliArgs.parse("--config-dir", dir.toString(), "--properties", properties(name, false).toString());
+    return sustained(name, reads,
+        () -> StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli)),
+        complete);
   }
 
   /** (c2) The job's sources, decoding and transformations into discarding sinks, bounded. */
