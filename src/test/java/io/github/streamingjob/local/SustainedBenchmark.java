@@ -209,16 +209,13 @@ public final class SustainedBenchmark {
         System.out.println("Medians:");
       }
       for (Map.Entry<String, List<Double>> e : seconds.entrySet()) {
-        List<Double> sorted = new ArrayList<>(e.getValue());
-        Collections.sort(sorted);
-        double median = sorted.get(sorted.size() / 2);
+        double median = median(e.getValue());
         rate.put(e.getKey(), b.records(e.getKey()) / median);
         if (rounds > 1) {
           b.report(e.getKey(), label(e.getKey()), median);
           if (cpu.containsKey(e.getKey())) {
-            List<Double> c = new ArrayList<>(cpu.get(e.getKey()));
-            Collections.sort(c);
-            System.out.printf(Locale.ROOT, "  %-40s %6.1f CPU s per million records read%n", "", c.get(c.size() / 2));
+            System.out.printf(Locale.ROOT, "  %-40s %6.1f CPU s per million records read%n", "",
+                median(cpu.get(e.getKey())));
           }
         }
       }
@@ -271,12 +268,18 @@ public final class SustainedBenchmark {
       case "b2": return sustained(name, expected.records, () -> handWritten(name, true));
       case "c1": return rawConsumption();
       case "c2": return jobWithoutIceberg(name);
-      case "d": return alone(name, "customers", expected.customerRecords,
-          c -> TableStatus.liveRows(c.loadTable(TableIdentifier.of("bench", "customers"))) == expected.customers);
+      case "d": return alone(name, "customers", expected.customerRecords, this::customersComplete);
       case "e": return alone(name, "user-activity", expected.activityRecords,
           c -> records(c, "user_events_processed") >= expected.activities);
       default: throw new IllegalArgumentException("unknown run " + kind);
     }
+  }
+
+  /** The middle of the rounds' figures (the upper middle of an even count). */
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
   }
 
   private static double ratio(Map<String, Double> rate, String a, String b) {
@@ -439,9 +442,9 @@ public final class SustainedBenchmark {
   /** Seconds from running to every table complete, of the last {@link #sustained} run. */
   private double committedSeconds = Double.NaN;
   /**
-   * The JVM's CPU seconds per million records from running to the drain, of the last {@link #sustained} run: what the
-   * run's work costs, less moved than its seconds by what else the machine runs (a virtualised 2-core machine's
-   * rounds differ by up to a third in seconds).
+   * The JVM's CPU seconds per million records from running to the drain, of the last {@link #sustained} run: whether a
+   * change saves work or only moves it between threads. It varies between rounds too, as the seconds do: compare
+   * medians.
    */
   private double cpuSecondsPerMillion = Double.NaN;
   /** Seconds the JIT compilers spent in the last {@link #sustained} run until the drain: warm-up not yet done. */
@@ -520,6 +523,11 @@ public final class SustainedBenchmark {
         || records(catalog, "bid_events_aggregated") < expected.windows) {
       return false;
     }
+    return customersComplete(catalog);
+  }
+
+  /** The change-data table holds exactly the live customers the backlog leaves, test accounts left out. */
+  private boolean customersComplete(HadoopCatalog catalog) {
     return TableStatus.liveRows(catalog.loadTable(TableIdentifier.of("bench", "customers"))) == expected.customers;
   }
 
