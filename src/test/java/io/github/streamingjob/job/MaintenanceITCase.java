@@ -502,7 +502,10 @@ class MaintenanceITCase {
       try {
         table.refresh();
         return referencedFiles(table);
-      } catch (org.apache.iceberg.exceptions.NotFoundException e) {
+      } catch (org.apache.iceberg.exceptions.NotFoundException
+          | org.apache.iceberg.exceptions.RuntimeIOException e) {
+        // A manifest deleted before it is opened is a NotFoundException; one deleted while Avro opens it (between
+        // the length lookup and the read) surfaces as "Failed to open file", a RuntimeIOException.
         if (attempt == 20) {
           throw e;
         }
