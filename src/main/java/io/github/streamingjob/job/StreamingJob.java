@@ -76,10 +76,8 @@ public final class StreamingJob {
         }
       }
       for (SinkDef table : JobPlanner.tables(job.pipelines)) {
-        System.out.print(job.settings.job.role() == JobSettings.Role.PIPELINES
-            ? "-- maintenance of " + table.tableName() + ": not in this job (Job.role = pipelines; a job of this JAR "
-                + "with Job.role = maintenance keeps the table)\n"
-            : TableMaintenancePlan.describe(table, job.settings.catalog.type(), job.settings.kafka.bounded()));
+        System.out.print(TableMaintenancePlan.describe(table, job.settings.catalog.type(), job.settings.kafka.bounded(),
+            job.settings.job.role() == JobSettings.Role.PIPELINES));
       }
       if (pipelines && !job.settings.kafka.bounded() && JobMetrics.enabled()) {
         System.out.print(TableWatch.describe(watchedReads(job)));

@@ -41,8 +41,11 @@ public final class TableMaintenancePlan {
     return table.maintenance().enabled().orElse(catalog != CatalogSettings.Type.S3TABLES);
   }
 
-  /** The plan as {@code --validate} prints it; a bounded run has none (it must end with its input). */
-  public static String describe(SinkDef table, CatalogSettings.Type catalog, boolean bounded) {
+  /**
+   * The plan as {@code --validate} prints it; a bounded run has none (it must end with its input), and a job whose
+   * {@code Job.role} is {@code pipelines} leaves the tables it would maintain to another job ({@code elsewhere}).
+   */
+  public static String describe(SinkDef table, CatalogSettings.Type catalog, boolean bounded, boolean elsewhere) {
     if (bounded) {
       return "-- maintenance of " + table.tableName() + ": off (a bounded run ends with its input)\n";
     }
@@ -51,6 +54,10 @@ public final class TableMaintenancePlan {
     if (!enabled(table, catalog)) {
       return "-- maintenance of " + table.tableName() + ": off (" + (m.enabled().isPresent() ? "sink.maintenance.enabled"
           : "the default on " + catalogName + ": the catalog maintains its tables itself") + ")\n";
+    }
+    if (elsewhere) {
+      return "-- maintenance of " + table.tableName() + ": not in this job (Job.role = pipelines; a job of this JAR "
+          + "with Job.role = maintenance keeps the table)\n";
     }
     StringBuilder s = new StringBuilder("-- maintenance of " + table.tableName() + ": on, inside this job ("
         + (m.enabled().isPresent() ? "sink.maintenance.enabled" : "the default on " + catalogName)

@@ -39,7 +39,7 @@ class TableMaintenancePlanTest {
       assertThat(TableMaintenancePlan.enabled(byDefault, type)).as(type.name()).isTrue();
     }
     assertThat(TableMaintenancePlan.enabled(byDefault, CatalogSettings.Type.S3TABLES)).isFalse();
-    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.S3TABLES, false))
+    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.S3TABLES, false, false))
         .isEqualTo("-- maintenance of events: off (the default on s3tables: the catalog maintains its tables itself)\n");
     // What the YAML says wins, both ways.
     assertThat(TableMaintenancePlan.enabled(table(enabled(true), List.of()), CatalogSettings.Type.S3TABLES)).isTrue();
@@ -49,14 +49,14 @@ class TableMaintenancePlanTest {
     // A bounded run must end with its input: no maintenance, whatever the catalog or the YAML.
     assertThat(TableMaintenancePlan.maintained(List.of(byDefault, table(enabled(true), List.of())),
         CatalogSettings.Type.HADOOP, true)).isEmpty();
-    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.HADOOP, true))
+    assertThat(TableMaintenancePlan.describe(byDefault, CatalogSettings.Type.HADOOP, true, false))
         .isEqualTo("-- maintenance of events: off (a bounded run ends with its input)\n");
   }
 
   @Test
   void validatePrintsEachTasksScheduleAndLimits() {
     String plan = TableMaintenancePlan.describe(table(MaintenanceDef.DEFAULT, List.of("id")),
-        CatalogSettings.Type.GLUE, false);
+        CatalogSettings.Type.GLUE, false, false);
     assertThat(plan).startsWith("-- maintenance of events: on, inside this job (the default on glue); the table is "
             + "checked every 1 min, one task at a time\n")
         .contains("--   rewrite data files every 10 commits: into files of 128 mb, a partition once it has 5 smaller "
@@ -65,6 +65,18 @@ class TableMaintenancePlanTest {
     assertThat(plan).contains(TableMaintenancePlan.orphanCleanupAvailable()
         ? "--   delete orphan files every 1 d: unreferenced files older than 3 d\n"
         : "--   delete orphan files: not in this build (Iceberg 1.10");
+  }
+
+  @Test
+  void aPipelinesOnlyJobNamesTheTablesItLeavesToTheMaintenanceJob() {
+    assertThat(TableMaintenancePlan.describe(table(MaintenanceDef.DEFAULT, List.of()), CatalogSettings.Type.GLUE, false,
+        true)).isEqualTo("-- maintenance of events: not in this job (Job.role = pipelines; a job of this JAR with "
+            + "Job.role = maintenance keeps the table)\n");
+    // A table no job maintains is off, whichever job is asked.
+    assertThat(TableMaintenancePlan.describe(table(enabled(false), List.of()), CatalogSettings.Type.GLUE, false, true))
+        .isEqualTo("-- maintenance of events: off (sink.maintenance.enabled)\n");
+    assertThat(TableMaintenancePlan.describe(table(MaintenanceDef.DEFAULT, List.of()), CatalogSettings.Type.S3TABLES,
+        false, true)).startsWith("-- maintenance of events: off (the default on s3tables");
   }
 
   @Test
