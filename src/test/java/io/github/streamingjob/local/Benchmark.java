@@ -155,7 +155,12 @@ public final class Benchmark {
     }
   }
 
-  private static void preload(EmbeddedKafka kafka, int events) throws Exception {
+  private static void preload(EmbeddedKafka kafka, int events) {
+    preload(kafka, TOPIC, events, i -> T0 + i);
+  }
+
+  /** {@code events} JSON bids into {@code topic}, the i-th with the event time {@code timestampMs(i)}. */
+  static void preload(EmbeddedKafka kafka, String topic, int events, java.util.function.LongUnaryOperator timestampMs) {
     Properties p = new Properties();
     p.put("bootstrap.servers", kafka.bootstrapServers());
     p.put("acks", "1");
@@ -168,8 +173,8 @@ public final class Benchmark {
         sb.setLength(0);
         sb.append("{\"user_id\":").append(i % 1000).append(",\"bid_id\":\"bid-").append(i)
             .append("\",\"amount\":").append(i % 10_000).append('.').append(i % 100)
-            .append(",\"timestamp_ms\":").append(T0 + i).append('}');
-        producer.send(new ProducerRecord<>(TOPIC, sb.toString().getBytes(StandardCharsets.UTF_8)));
+            .append(",\"timestamp_ms\":").append(timestampMs.applyAsLong(i)).append('}');
+        producer.send(new ProducerRecord<>(topic, sb.toString().getBytes(StandardCharsets.UTF_8)));
       }
       producer.flush();
     }

@@ -10,6 +10,7 @@ import io.github.streamingjob.sink.IcebergSinkTable;
 import io.github.streamingjob.sink.SinkTables;
 import io.github.streamingjob.source.SharedKafkaSource;
 import io.github.streamingjob.testing.PropertiesFile;
+import io.github.streamingjob.testing.TopicsYaml;
 import io.github.streamingjob.testing.standin.FlinkRestClient;
 import io.github.streamingjob.transform.BaseTransformer;
 import io.github.streamingjob.transform.TransformerRegistry;
@@ -483,7 +484,7 @@ public final class SustainedBenchmark {
             e.getKey().length() > 160 ? e.getKey().substring(0, 157) + "..." : e.getKey()));
   }
 
-  private static long processCpuNanos() {
+  static long processCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
@@ -575,17 +576,14 @@ public final class SustainedBenchmark {
    */
   private double alone(String name, String entry, long reads, java.util.function.Predicate<HadoopCatalog> complete)
       throws Exception {
-    Map<String, Object> root = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
-        new org.yaml.snakeyaml.LoaderOptions())).load(Files.readString(configDir.resolve("topics.yaml")));
-    @SuppressWarnings("unchecked")
-    Map<String, Map<String, Object>> topics = (Map<String, Map<String, Object>>) root.get("topics");
-    if (!topics.containsKey(entry)) {
+    TopicsYaml topics = TopicsYaml.of(configDir);
+    if (!topics.entries().contains(entry)) {
       throw new IllegalArgumentException(configDir.resolve("topics.yaml") + " has no entry " + entry);
     }
-    topics.forEach((n, t) -> t.put("enabled", n.equals(entry)));
-    Path dir = Files.createDirectories(work.resolve(name + "-config"));
-    Files.writeString(dir.resolve("topics.yaml"), new org.yaml.snakeyaml.Yaml().dump(root));
-    Files.copy(configDir.resolve("transformations.yaml"), dir.resolve("transformations.yaml"));
+    for (String n : topics.entries()) {
+      topics = topics.set(n, "enabled", n.equals(entry));
+    }
+    Path dir = topics.writeTo(work.resolve(name + "-config"));
     CliArgs cli = CliArgs.parse("--config-dir", dir.toString(), "--properties", properties(name, false).toString());
     return sustained(name, reads,
         () -> StreamingJob.run(cli, new TestStreamEnvironment(cluster, parallelism), JobSources.fromArgs(cli)),

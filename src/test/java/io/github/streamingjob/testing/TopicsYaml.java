@@ -32,18 +32,25 @@ public final class TopicsYaml {
       + "    class: \"UserEventsWithReferrerTransformer\"\n"
       + "    module: \"io.github.streamingjob.job.evolution\"\n";
 
+  private final Path configDir;
   private final LinkedHashMap<String, Object> topics;
 
-  private TopicsYaml(LinkedHashMap<String, Object> topics) {
+  private TopicsYaml(Path configDir, LinkedHashMap<String, Object> topics) {
+    this.configDir = configDir;
     this.topics = topics;
   }
 
-  @SuppressWarnings("unchecked")
   public static TopicsYaml shipped() {
+    return of(Path.of("config"));
+  }
+
+  /** The topics.yaml of {@code configDir}, written out later with that directory's transformations.yaml. */
+  @SuppressWarnings("unchecked")
+  public static TopicsYaml of(Path configDir) {
     try {
       Map<String, Object> root = new Yaml(new SafeConstructor(new LoaderOptions()))
-          .load(Files.readString(Path.of("config/topics.yaml")));
-      return new TopicsYaml((LinkedHashMap<String, Object>) root.get("topics"));
+          .load(Files.readString(configDir.resolve("topics.yaml")));
+      return new TopicsYaml(configDir, (LinkedHashMap<String, Object>) root.get("topics"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -53,7 +60,25 @@ public final class TopicsYaml {
   @SuppressWarnings("unchecked")
   public TopicsYaml copy() {
     Yaml yaml = yaml();
-    return new TopicsYaml((LinkedHashMap<String, Object>) yaml.load(yaml.dump(topics)));
+    return new TopicsYaml(configDir, (LinkedHashMap<String, Object>) yaml.load(yaml.dump(topics)));
+  }
+
+  /** The entries' names, in their order. */
+  public List<String> entries() {
+    return new ArrayList<>(topics.keySet());
+  }
+
+  /** {@code key} (dotted) of entry {@code name}, a copy; null when the entry does not set it. */
+  @SuppressWarnings("unchecked")
+  public Object get(String name, String key) {
+    Object at = copy().topics.get(name);
+    if (at == null) {
+      throw new IllegalArgumentException(configDir.resolve("topics.yaml") + " has no entry " + name);
+    }
+    for (String part : key.split("\\.")) {
+      at = at instanceof Map ? ((Map<String, Object>) at).get(part) : null;
+    }
+    return at;
   }
 
   /** The entry {@code name}, a copy of {@code like} with {@code changes} ({@code "sink.table_name"} style keys). */
@@ -68,7 +93,7 @@ public final class TopicsYaml {
     }
     topics.putAll(out.topics);
     topics.put(name, entry);
-    return new TopicsYaml(topics);
+    return new TopicsYaml(configDir, topics);
   }
 
   /** The entries in the opposite order. */
@@ -78,7 +103,7 @@ public final class TopicsYaml {
     LinkedHashMap<String, Object> out = new LinkedHashMap<>();
     TopicsYaml copy = copy();
     names.forEach(n -> out.put(n, copy.topics.get(n)));
-    return new TopicsYaml(out);
+    return new TopicsYaml(configDir, out);
   }
 
   /** {@code key} (dotted: {@code sink.table_name}) of entry {@code name} set to {@code value}. */
@@ -115,7 +140,7 @@ public final class TopicsYaml {
     at.put(path[path.length - 1], value);
   }
 
-  /** topics.yaml and transformations.yaml (the shipped one and the test transformers) in {@code dir}. */
+  /** topics.yaml and transformations.yaml (the one read from and the test transformers) in {@code dir}. */
   public Path writeTo(Path dir) {
     try {
       Files.createDirectories(dir);
@@ -123,7 +148,7 @@ public final class TopicsYaml {
       root.put("topics", topics);
       Files.writeString(dir.resolve("topics.yaml"), yaml().dump(root));
       Files.writeString(dir.resolve("transformations.yaml"),
-          Files.readString(Path.of("config/transformations.yaml")) + TEST_TRANSFORMATIONS);
+          Files.readString(configDir.resolve("transformations.yaml")) + TEST_TRANSFORMATIONS);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
