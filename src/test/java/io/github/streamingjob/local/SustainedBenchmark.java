@@ -277,7 +277,7 @@ public final class SustainedBenchmark {
   }
 
   /** The middle of the rounds' figures (the upper middle of an even count). */
-  private static double median(List<Double> values) {
+  static double median(List<Double> values) {
     List<Double> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
     return sorted.get(sorted.size() / 2);

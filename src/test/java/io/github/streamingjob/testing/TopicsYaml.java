@@ -71,10 +71,7 @@ public final class TopicsYaml {
   /** {@code key} (dotted) of entry {@code name}, a copy; null when the entry does not set it. */
   @SuppressWarnings("unchecked")
   public Object get(String name, String key) {
-    Object at = copy().topics.get(name);
-    if (at == null) {
-      throw new IllegalArgumentException(configDir.resolve("topics.yaml") + " has no entry " + name);
-    }
+    Object at = copy().entry(name);
     for (String part : key.split("\\.")) {
       at = at instanceof Map ? ((Map<String, Object>) at).get(part) : null;
     }
@@ -110,7 +107,7 @@ public final class TopicsYaml {
   @SuppressWarnings("unchecked")
   public TopicsYaml set(String name, String key, Object value) {
     TopicsYaml out = copy();
-    put((Map<String, Object>) out.topics.get(name), key, value);
+    put(out.entry(name), key, value);
     return out;
   }
 
@@ -118,7 +115,7 @@ public final class TopicsYaml {
   @SuppressWarnings("unchecked")
   public TopicsYaml addColumn(String name, String key, String column, String type) {
     TopicsYaml out = copy();
-    Map<String, Object> at = (Map<String, Object>) out.topics.get(name);
+    Map<String, Object> at = out.entry(name);
     String[] path = key.split("\\.");
     for (int i = 0; i < path.length - 1; i++) {
       at = (Map<String, Object>) at.get(path[i]);
@@ -128,6 +125,15 @@ public final class TopicsYaml {
     col.put("type", type);
     ((List<Object>) at.get(path[path.length - 1])).add(col);
     return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> entry(String name) {
+    Object entry = topics.get(name);
+    if (entry == null) {
+      throw new IllegalArgumentException(configDir.resolve("topics.yaml") + " has no entry " + name);
+    }
+    return (Map<String, Object>) entry;
   }
 
   @SuppressWarnings("unchecked")
