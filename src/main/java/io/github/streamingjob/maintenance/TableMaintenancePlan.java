@@ -22,7 +22,7 @@ import org.apache.iceberg.flink.TableLoader;
 import org.apache.iceberg.flink.maintenance.api.DeleteOrphanFiles;
 import org.apache.iceberg.flink.maintenance.api.ExpireSnapshots;
 import org.apache.iceberg.flink.maintenance.api.MaintenanceTaskBuilder;
-import org.apache.iceberg.flink.maintenance.api.RewriteDataFiles;
+import org.apache.iceberg.flink.maintenance.api.BackgroundRewriteDataFiles;
 import org.apache.iceberg.flink.maintenance.api.TableMaintenance;
 
 /**
@@ -127,7 +127,8 @@ public final class TableMaintenancePlan {
           .parallelism(1)
           .rateLimit(m.checkEvery())
           .lockCheckDelay(min(m.checkEvery(), Duration.ofSeconds(30)));
-      m.rewrite().ifPresent(s -> b.add(schedule(RewriteDataFiles.builder()
+      // The rewrite runs off the checkpoint's path (BackgroundProcessOperator): a checkpoint never waits for it.
+      m.rewrite().ifPresent(s -> b.add(schedule(BackgroundRewriteDataFiles.builder()
           .targetFileSizeBytes(m.targetFileSizeBytes())
           .minInputFiles(m.minInputFiles())
           .deleteFileThreshold(m.deleteFileThreshold()), s)));
