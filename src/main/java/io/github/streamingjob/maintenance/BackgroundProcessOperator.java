@@ -31,6 +31,9 @@ import org.apache.flink.util.OutputTag;
  * after a crash during the call. That is what Iceberg's maintenance expects. It keeps nothing of a rewrite in
  * flight; on restore its trigger manager fires a recovery trigger that releases the lock, and the files the lost
  * rewrite wrote were never committed, so orphan cleanup removes them.
+ *
+ * <p>It keeps each element until its work is done, so the element must not be an object its producer reuses (the
+ * job turns object reuse on). Fed over the network, as Iceberg's rebalance does, each element is a new object.
  */
 public final class BackgroundProcessOperator<IN, OUT> extends AbstractStreamOperator<OUT>
     implements OneInputStreamOperator<IN, OUT> {
