@@ -86,9 +86,9 @@ public final class ConfigLoader {
 
   public static final List<String> FORMATS =
       List.of("json", "csv", "avro", "raw", "debezium-json", "canal-json", "maxwell-json", "avro-confluent",
-          "avro-glue");
+          "avro-glue", "protobuf-confluent");
   /** Formats whose writers' schemas are in a schema registry: source_schema may come from there. */
-  public static final List<String> REGISTRY_FORMATS = List.of("avro-confluent", "avro-glue");
+  public static final List<String> REGISTRY_FORMATS = List.of("avro-confluent", "avro-glue", "protobuf-confluent");
   /** The registry's address, among a registry format's format_options (or property group SchemaRegistry's). */
   public static final String REGISTRY_URL = "url";
   /** Formats whose records are changes of a database table: inserts, updates and deletes. */

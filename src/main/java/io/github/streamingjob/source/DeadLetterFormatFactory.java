@@ -32,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro, avro-confluent, avro-glue, ...) and
+ * Format {@value #IDENTIFIER}: decodes with an inner format (json, csv, avro, avro-confluent, avro-glue, protobuf-confluent, ...) and
  * never fails on a bad record (only when a schema registry cannot be reached: that is no fault of the record). Instead it fills
  * the two last physical columns, {@value #ERROR_COLUMN} (what was wrong) and {@value #PAYLOAD_COLUMN} (the raw bytes), and leaves the others NULL, so the job can route the record
  * to a dead-letter table; or, with {@code on-error = skip}, drops it. Either way a metric counts it.
@@ -54,7 +54,7 @@ public final class DeadLetterFormatFactory implements DeserializationFormatFacto
       .defaultValue("dead-letter").withDescription("dead-letter: emit the error row; skip: drop the record.");
   static final List<String> INNER_FORMATS =
       List.of("json", "csv", "avro", "debezium-json", "canal-json", "maxwell-json", "avro-confluent",
-          "avro-glue");
+          "avro-glue", "protobuf-confluent");
 
   @Override
   public String factoryIdentifier() {

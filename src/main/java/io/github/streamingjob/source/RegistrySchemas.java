@@ -32,13 +32,13 @@ import software.amazon.awssdk.services.glue.model.EntityNotFoundException;
 import software.amazon.awssdk.services.glue.model.GetSchemaVersionResponse;
 
 /**
- * The columns of the topics in a schema-registry format ({@code avro-confluent}, {@code avro-glue}), read from the
- * registry at start-up: the latest schema of the topic's subject (Glue: schema), converted by Flink's own Avro
- * converter. Left out of {@code source_schema}, they are that schema's fields; given, each column is checked against it.
+ * The columns of the topics in a schema-registry format ({@code avro-confluent}, {@code avro-glue},
+ * {@code protobuf-confluent}), read from the registry at start-up: the latest schema of the topic's subject (Glue:
+ * schema), converted by Flink's own Avro converter (Protobuf: {@link ProtobufRows}). Left out of {@code source_schema}, they are that schema's fields; given, each column is checked against it.
  *
- * <p>The records are then decoded by Flink's {@code avro-confluent} format or {@link GlueAvroFormatFactory}: each
- * fetches a record's writer schema by the id in the record (once per id) and resolves it to these columns by Avro's
- * rules. So a producer's newer
+ * <p>The records are then decoded by Flink's {@code avro-confluent} format, {@link GlueAvroFormatFactory} or
+ * {@link ConfluentProtobufFormatFactory}: each fetches a record's writer schema by the id in the record (once per id)
+ * and resolves it to these columns (Avro's rules; Protobuf's fields by name). So a producer's newer
  * compatible version (an added optional field, say) is read without a restart, and its new fields are left out
  * until the next start takes the newer schema's columns.
  */
@@ -153,13 +153,28 @@ public final class RegistrySchemas {
           + subject + "' from " + where + ": " + e + " (is the registry up and reachable from the job?)");
       return Optional.empty();
     }
-    if (m.getSchemaType() != null && !"AVRO".equals(m.getSchemaType())) {
-      problems.add(at.key("format"), "subject '" + subject + "' holds a " + m.getSchemaType() + " schema in " + where
-          + "; format '" + t.format() + "' reads Avro");
+    boolean protobuf = ConfluentProtobufFormatFactory.IDENTIFIER.equals(t.format());
+    String type = m.getSchemaType() == null ? "AVRO" : m.getSchemaType();
+    if (!type.equals(protobuf ? "PROTOBUF" : "AVRO")) {
+      problems.add(at.key("format"), "subject '" + subject + "' holds a " + type + " schema in " + where
+          + "; format '" + t.format() + "' reads " + (protobuf ? "Protobuf" : "Avro"));
       return Optional.empty();
     }
-    return row(m.getSchema(), "subject '" + subject + "' in " + where, at, problems).map(row -> new Latest(
-        where + ", subject '" + subject + "' version " + m.getVersion() + " (schema id " + m.getId() + ")", row));
+    String what = "subject '" + subject + "' in " + where;
+    return (protobuf ? protobufRow(m.getSchema(), t.formatOptions().get(ConfluentProtobufFormatFactory.MESSAGE.key()),
+        what, at, problems) : row(m.getSchema(), what, at, problems)).map(row -> new Latest(
+            where + ", subject '" + subject + "' version " + m.getVersion() + " (schema id " + m.getId() + ")", row));
+  }
+
+  /** A Protobuf schema's message (named, else the first) as columns ({@link ProtobufRows}). */
+  private static Optional<RowType> protobufRow(String proto, String message, String what, At at, Problems problems) {
+    try {
+      return Optional.of(ProtobufRows.rowType(ProtobufRows.message(ProtobufRows.parse(proto), message)));
+    } catch (IllegalArgumentException e) {
+      problems.add(message != null ? at.key("format_options").key(ConfluentProtobufFormatFactory.MESSAGE.key())
+          : at.key("format"), "the " + what + " is not one this job reads: " + e.getMessage());
+      return Optional.empty();
+    }
   }
 
   /**

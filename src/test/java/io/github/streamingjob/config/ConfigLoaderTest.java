@@ -117,7 +117,7 @@ class ConfigLoaderTest {
             + "[earliest-offset, latest-offset, group-offsets, timestamp])",
         "topics.yaml: topic 'user-activity': key 'enabled': 'yes please' is not a boolean (expected true or false)",
         "topics.yaml: topic 'order-events': key 'format': 'xml' is not a supported format (expected one of "
-            + "[json, csv, avro, raw, debezium-json, canal-json, maxwell-json, avro-confluent, avro-glue])");
+            + "[json, csv, avro, raw, debezium-json, canal-json, maxwell-json, avro-confluent, avro-glue, protobuf-confluent])");
   }
 
   @Test

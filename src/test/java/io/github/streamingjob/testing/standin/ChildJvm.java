@@ -96,6 +96,11 @@ public final class ChildJvm implements AutoCloseable {
     ALIVE.remove(process);
   }
 
+  /** Waits for a process that ends by itself (a tool, not a server); its exit code, or -1 past the timeout. */
+  public int exitCode(Duration timeout) {
+    return awaitExit((int) Math.max(1, timeout.toSeconds())) ? process.exitValue() : -1;
+  }
+
   private boolean awaitExit(int seconds) {
     try {
       boolean exited = process.waitFor(seconds, TimeUnit.SECONDS);
