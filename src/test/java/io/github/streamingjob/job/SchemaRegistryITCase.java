@@ -9,15 +9,20 @@ import io.github.streamingjob.testing.IcebergTables;
 import io.github.streamingjob.testing.KillableMiniCluster;
 import io.github.streamingjob.testing.PropertiesFile;
 import io.github.streamingjob.testing.TopicsYaml;
+import io.github.streamingjob.testing.standin.ChildJvm;
 import io.github.streamingjob.testing.standin.NetworkOutage;
+import io.github.streamingjob.testing.standin.ProtobufSerializerMain;
 import io.github.streamingjob.testing.standin.SchemaRegistryServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A topic in Confluent's wire format, written by a registry serializer (Flink's, with Confluent's client) against a
  * real registry server (Apicurio's Confluent-compatible API, in a process of its own): the job takes the columns from
  * the registry, reads a producer's newer schema without a restart, sends a record of an unknown schema id to dead
- * letters with its bytes as they came, and loses nothing while the registry is out of reach.
+ * letters with its bytes as they came, and loses nothing while the registry is out of reach. The same for a topic in
+ * Protobuf ({@code protobuf-confluent}), written by Apicurio's Protobuf serializer in Confluent's framing.
  */
 class SchemaRegistryITCase {
   static final String NAMESPACE = "registry";
@@ -54,6 +60,7 @@ class SchemaRegistryITCase {
   /** For a loaded 2-core machine: the registry alone took over 60 s to start beside a test run. */
   static final Duration TIMEOUT = Duration.ofMinutes(4);
   static final String PASSWORD = "s3cret-Reg1stry-pass";
+  static final Path STAND_INS = Path.of(System.getProperty("stand-ins.dir", "target/stand-ins")).toAbsolutePath();
 
   static final String V1 = "{\"type\":\"record\",\"name\":\"Payment\",\"namespace\":\"shop\",\"fields\":["
       + "{\"name\":\"payment_id\",\"type\":\"string\"},{\"name\":\"user_id\",\"type\":\"long\"},"
@@ -191,14 +198,19 @@ class SchemaRegistryITCase {
   static final String PB_V2 = "syntax = \"proto3\";\npackage shop;\n\nmessage Coupon {\n  string code = 1;\n}\n"
       + "message Payment {\n  string payment_id = 1;\n  int64 user_id = 2;\n  double amount = 3;\n"
       + "  string currency = 4;\n  int64 timestamp_ms = 5;\n  optional string coupon = 6;\n}\n";
+  static final String PB_V3 = PB_V2.replace("optional string coupon = 6;", "optional string coupon = 6;\n"
+      + "  string channel = 7;");
   static final String PB_TOPIC = "payments-pb";
 
   @Test
-  void aProtobufTopicInConfluentsFramingLandsWithTheRegistrysColumnsThroughASchemaChangeAndAnOutage()
+  void aProtobufTopicWrittenByARegistrySerializerLandsWithTheRegistrysColumnsThroughASchemaChangeAndAnOutage()
       throws Exception {
     kafka.createTopic(PB_TOPIC, 2);
-    int v1 = registerProtobuf(registry.url(), PB_TOPIC + "-value", PB_V1);
-    send(PB_TOPIC, protobuf(PB_V1, v1, new byte[] {0}, 0, 20));
+    List<byte[]> v1 = protobuf(PB_V1, 0, 20);
+    int id1 = ByteBuffer.wrap(v1.get(0)).getInt(1);
+    // This serializer writes message indexes [0] as count 1, index 0; Confluent's writes one zero byte (unit-tested).
+    assertThat(Arrays.copyOfRange(v1.get(0), 5, 7)).containsExactly(2, 0);
+    send(PB_TOPIC, v1);
 
     try (NetworkOutage link = NetworkOutage.inFrontOf(registry.port());
         HadoopCatalog catalog = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(),
@@ -213,7 +225,7 @@ class SchemaRegistryITCase {
           flink.cluster(), new Configuration(), 1, List.of(), List.of())));
       assertThat(valid[0]).as(validation).isTrue();
       assertThat(validation).contains("-- columns from the schema registry at " + url + ", subject '" + PB_TOPIC
-          + "-value' version 1 (schema id " + v1 + "): payment_id STRING, user_id BIGINT, amount DOUBLE, "
+          + "-value' version 1 (schema id " + id1 + "): payment_id STRING, user_id BIGINT, amount DOUBLE, "
           + "currency STRING, timestamp_ms BIGINT\n");
 
       JobClient job = StreamingJob.run(cli, new TestStreamEnvironment(flink.cluster(), new Configuration(), 2,
@@ -222,10 +234,13 @@ class SchemaRegistryITCase {
         TableIdentifier payments = TableIdentifier.of("registry_pb", "payments");
         IcebergTables.awaitRows(catalog, payments, r -> r.size() >= 20, TIMEOUT);
 
-        // Version 2 mid-stream, its Payment the file's second message: message indexes [1] (count 1, index 1).
-        int v2 = registerProtobuf(registry.url(), PB_TOPIC + "-value", PB_V2);
-        send(PB_TOPIC, protobuf(PB_V2, v2, new byte[] {2, 2}, 20, 20));
-        byte[] unknown = protobuf(PB_V1, 999_999, new byte[] {0}, 40, 1).get(0);
+        // Version 2 mid-stream, its Payment the file's second message: the serializer writes message indexes [1].
+        List<byte[]> v2 = protobuf(PB_V2, 20, 20);
+        assertThat(ByteBuffer.wrap(v2.get(0)).getInt(1)).isNotEqualTo(id1);
+        assertThat(Arrays.copyOfRange(v2.get(0), 5, 7)).containsExactly(2, 2);
+        send(PB_TOPIC, v2);
+        byte[] unknown = v1.get(0).clone();
+        ByteBuffer.wrap(unknown).putInt(1, 999_999);
         send(PB_TOPIC, List.of(unknown));
         List<Record> rows = IcebergTables.awaitRows(catalog, payments, r -> r.size() >= 40, TIMEOUT);
         assertThat(rows).hasSize(40);
@@ -241,11 +256,11 @@ class SchemaRegistryITCase {
         // The registry out of reach while records of a schema id the job has not seen arrive: it fails over and
         // reads them once the registry is back; nothing is dead-lettered for it.
         link.cut();
-        int v3 = registerProtobuf(registry.url(), PB_TOPIC + "-value", PB_V2.replace("optional string coupon = 6;",
-            "optional string coupon = 6;\n  string channel = 7;"));
-        send(PB_TOPIC, protobuf(PB_V2, v3, new byte[] {2, 2}, 41, 20));
+        List<byte[]> v3 = protobuf(PB_V3, 41, 20);
+        int id3 = ByteBuffer.wrap(v3.get(0)).getInt(1);
+        send(PB_TOPIC, v3);
         await("the job failing over for want of the registry", () -> failure(flink, job)
-            .filter(f -> f.contains("the schema registry did not give schema id " + v3)).isPresent());
+            .filter(f -> f.contains("the schema registry did not give schema id " + id3)).isPresent());
         link.restore();
         rows = IcebergTables.awaitRows(catalog, payments, r -> r.size() >= 60, TIMEOUT);
         assertThat(rows).extracting(r -> r.getField("payment_id")).doesNotHaveDuplicates().hasSize(60)
@@ -259,42 +274,28 @@ class SchemaRegistryITCase {
   }
 
   /**
-   * Registers a Protobuf schema through the registry's Confluent API, as Confluent's serializer does on first use,
-   * and returns its id. (No serializer on Maven Central writes Confluent's Protobuf framing through that API; see
-   * docs/configuration.md.)
+   * Payments p{first}... of this Protobuf schema's Payment, written by a registry serializer in Confluent's framing
+   * ({@link ProtobufSerializerMain}, a process of its own), which registers the schema under the subject itself.
    */
-  static int registerProtobuf(String url, String subject, String proto) throws Exception {
-    String body = "{\"schemaType\":\"PROTOBUF\",\"schema\":" + com.fasterxml.jackson.databind.json.JsonMapper
-        .builder().build().writeValueAsString(proto) + "}";
-    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/subjects/" + subject + "/versions"))
-            .header("Content-Type", "application/vnd.schemaregistry.v1+json")
-            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(r.body()).get("id").asInt();
-  }
-
-  /**
-   * Payments p{first}... as Confluent's Protobuf serializer frames them: a zero byte, the schema id, the message
-   * indexes as given, then the message built from the schema's Payment by Protobuf's own dynamic messages.
-   */
-  static List<byte[]> protobuf(String proto, int id, byte[] indexes, int first, int count) throws Exception {
-    com.google.protobuf.Descriptors.Descriptor payment = io.apicurio.registry.utils.protobuf.schema
-        .FileDescriptorUtils.protoFileToFileDescriptor(proto, "payment.proto", java.util.Optional.of("shop"))
-        .findMessageTypeByName("Payment");
-    List<byte[]> out = new ArrayList<>();
-    for (int i = first; i < first + count; i++) {
-      com.google.protobuf.DynamicMessage.Builder b = com.google.protobuf.DynamicMessage.newBuilder(payment);
-      payment(i, (k, v) -> b.setField(payment.findFieldByName(k), v));
-      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-      bytes.write(0);
-      bytes.write(ByteBuffer.allocate(4).putInt(id).array());
-      bytes.write(indexes);
-      b.build().writeTo(bytes);
-      out.add(bytes.toByteArray());
+  static List<byte[]> protobuf(String proto, int first, int count) throws Exception {
+    Path work = Files.createTempDirectory(dir, "protobuf");
+    Path schema = Files.writeString(work.resolve("payment.proto"), proto);
+    Path out = work.resolve("records.b64");
+    String classpath = Files.readString(STAND_INS.resolve("protobuf-serializer.classpath")).trim()
+        + java.io.File.pathSeparator + Path.of(ProtobufSerializerMain.class.getProtectionDomain().getCodeSource()
+            .getLocation().toURI());
+    try (ChildJvm serializer = ChildJvm.start("protobuf-serializer", List.of("-Xmx256m"), classpath,
+        ProtobufSerializerMain.class.getName(), List.of("http://127.0.0.1:" + registry.port() + "/apis/registry/v2",
+            PB_TOPIC, schema.toString(), "Payment", Integer.toString(first), Integer.toString(count), out.toString()),
+        Map.of(), work.resolve("serializer.out"))) {
+      assertThat(serializer.exitCode(TIMEOUT)).as(() -> serializer.tail(40)).isZero();
     }
-    return out;
+    List<byte[]> records = new ArrayList<>();
+    for (String line : Files.readAllLines(out)) {
+      records.add(Base64.getDecoder().decode(line));
+    }
+    assertThat(records).hasSize(count);
+    return records;
   }
 
   /** The job's arguments: {@code topics} as the config (payments only), {@code registry} the group SchemaRegistry. */
@@ -315,11 +316,7 @@ class SchemaRegistryITCase {
 
   /** The fields of payment p{i}, for a record of either Avro. */
   static void payment(int i, java.util.function.BiConsumer<String, Object> put) {
-    put.accept("payment_id", "p" + i);
-    put.accept("user_id", (long) (i % 7));
-    put.accept("amount", i + 0.5);
-    put.accept("currency", i % 5 == 0 ? "EUR" : "USD");
-    put.accept("timestamp_ms", 1_704_067_200_000L + i * 1000L);
+    ProtobufSerializerMain.Payments.payment(i, put);
   }
 
   /** Records p{first}..., serialized as a producer would: the schema registered under the subject, then framed. */

@@ -113,6 +113,7 @@ class ShadedJarITCase {
     try (ZipFile zip = new ZipFile(JAR.toFile())) {
       String factories = services(zip, "org.apache.flink.table.factories.Factory");
       assertThat(factories).contains("io.github.streamingjob.source.DeadLetterFormatFactory",
+          "io.github.streamingjob.source.ConfluentProtobufFormatFactory",
           "org.apache.flink.streaming.connectors.kafka.table.KafkaDynamicTableFactory",
           "org.apache.flink.formats.json.JsonFormatFactory", "org.apache.flink.formats.csv.CsvFormatFactory",
           "org.apache.flink.formats.avro.AvroFormatFactory", "org.apache.iceberg.flink.FlinkDynamicTableFactory");
@@ -125,7 +126,11 @@ class ShadedJarITCase {
           "io/github/streamingjob/job/StreamingJob.class",
           "software/amazon/s3tables/iceberg/S3TablesCatalog.class",
           "software/amazon/msk/auth/iam/IAMLoginModule.class",
-          "org/apache/hadoop/conf/Configuration.class");
+          "org/apache/hadoop/conf/Configuration.class",
+          // protobuf-confluent's schema parser (Wire, in Kotlin) and Protobuf's own descriptors
+          "io/apicurio/registry/utils/protobuf/schema/FileDescriptorUtils.class",
+          "com/squareup/wire/schema/internal/parser/ProtoParser.class", "kotlin/Unit.class",
+          "com/google/protobuf/DynamicMessage.class");
       assertThat(names).noneMatch(n -> n.startsWith("org/apache/flink/runtime/")
           || n.startsWith("org/apache/flink/api/common/")
           || n.startsWith("org/apache/flink/table/planner/")
