@@ -3,6 +3,7 @@ package io.github.streamingjob.source;
 import com.google.protobuf.Descriptors.Descriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -48,13 +49,16 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
     this.producedType = producedType;
   }
 
+  /** A writer's message bound to the columns, or why its records cannot be read (the same for each of them). */
   private static final class Writer {
     final Descriptor message;
     final ProtobufRows.Converter converter;
+    final String unreadable;
 
-    Writer(Descriptor message, ProtobufRows.Converter converter) {
+    Writer(Descriptor message, ProtobufRows.Converter converter, String unreadable) {
       this.message = message;
       this.converter = converter;
+      this.unreadable = unreadable;
     }
   }
 
@@ -80,11 +84,14 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
     ByteBuffer in = ByteBuffer.wrap(message, 1, message.length - 1);
     int id = in.getInt();
     int[] indexes = indexes(in);
-    String key = id + ":" + java.util.Arrays.toString(indexes);
+    String key = id + ":" + Arrays.toString(indexes);
     Writer writer = writers.get(key);
     if (writer == null) {
       writer = writer(id, indexes);
       writers.put(key, writer);
+    }
+    if (writer.unreadable != null) {
+      throw new IOException(writer.unreadable);
     }
     try {
       return writer.converter.convert(ProtobufRows.decode(writer.message, message, in.position(), in.remaining()));
@@ -136,15 +143,16 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
     } catch (IOException e) {
       throw new IOException("the schema registry did not give schema id " + id + ": " + e, e);
     }
+    // What follows depends on the schema alone: kept, so a bad writer's records do not each ask the registry.
     if (!"PROTOBUF".equals(schema.getSchemaType())) {
-      throw new IOException("schema id " + id + " is " + (schema.getSchemaType() == null ? "AVRO"
+      return new Writer(null, null, "schema id " + id + " is " + (schema.getSchemaType() == null ? "AVRO"
           : schema.getSchemaType()) + ", not Protobuf");
     }
     try {
       Descriptor d = ProtobufRows.message(ProtobufRows.parse(schema.getSchemaString()), indexes);
-      return new Writer(d, new ProtobufRows.Converter(columns, d));
+      return new Writer(d, new ProtobufRows.Converter(columns, d), null);
     } catch (IllegalArgumentException e) {
-      throw new IOException("schema id " + id + ": " + e.getMessage(), e);
+      return new Writer(null, null, "schema id " + id + " " + Arrays.toString(indexes) + ": " + e.getMessage());
     }
   }
 

@@ -218,13 +218,14 @@ class SchemaRegistryITCase {
       String url = "http://127.0.0.1:" + link.port() + "/apis/ccompat/v7";
       CliArgs cli = cli(dir, "protobuf", kafka.bootstrapServers(), "registry_pb", TopicsYaml.shipped()
           .set(TOPIC, "enabled", true).set(TOPIC, "topic", PB_TOPIC).set(TOPIC, "format", "protobuf-confluent")
-          .set(TOPIC, "format_options", Map.of("url", url)), Map.of());
+          .set(TOPIC, "format_options", Map.of("url", url)), Map.of("basic-auth.credentials-source", "USER_INFO",
+              "basic-auth.user-info", "payments-reader:" + PASSWORD));
 
       boolean[] valid = new boolean[1];
       String validation = stdout(() -> valid[0] = StreamingJob.validate(cli, new TestStreamEnvironment(
           flink.cluster(), new Configuration(), 1, List.of(), List.of())));
       assertThat(valid[0]).as(validation).isTrue();
-      assertThat(validation).contains("-- columns from the schema registry at " + url + ", subject '" + PB_TOPIC
+      assertThat(validation).doesNotContain(PASSWORD).contains("-- columns from the schema registry at " + url + ", subject '" + PB_TOPIC
           + "-value' version 1 (schema id " + id1 + "): payment_id STRING, user_id BIGINT, amount DOUBLE, "
           + "currency STRING, timestamp_ms BIGINT\n");
 

@@ -118,6 +118,13 @@ class ProtobufRowsTest {
         .hasMessage("message index count 100 is out of range");
     assertThatThrownBy(() -> ProtobufRows.message(FILE, new int[] {2}))
         .hasMessage("message index 2 is out of range (2 messages at that level)");
+    // Records not in the framing at all: refused before the registry is asked (none is reachable here).
+    ConfluentProtobufDeserializer d = new ConfluentProtobufDeserializer("http://127.0.0.1:9", null,
+        ProtobufRows.rowType(ORDER_MESSAGE), null);
+    assertThatThrownBy(() -> d.deserialize(new byte[] {1, 0, 0, 0, 1, 0})).isInstanceOf(IOException.class)
+        .hasMessage("not in Confluent's wire format: magic byte 1, expected 0");
+    assertThatThrownBy(() -> d.deserialize(new byte[] {0, 0, 1})).isInstanceOf(IOException.class)
+        .hasMessage("not in Confluent's wire format: 3 bytes, fewer than its 6-byte minimum");
   }
 
   @Test
