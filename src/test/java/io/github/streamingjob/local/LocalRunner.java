@@ -175,6 +175,10 @@ public final class LocalRunner {
     // default 64 MB (a Managed Flink TaskManager has several times that).
     flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.ofMebiBytes(192));
     flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(192));
+    // Checkpoints in files, as on a cluster: a MiniCluster otherwise keeps them in the JobManager's memory, which
+    // refuses an operator's state past 5 MB, and Iceberg commits only on a completed checkpoint.
+    flinkConf.setString("execution.checkpointing.dir",
+        java.nio.file.Files.createTempDirectory("local-run-checkpoints").toUri().toString());
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
     JobClient job = StreamingJob.run(cli, env, new JobSources(props));
     System.out.println("Flink job " + job.getJobID() + " running; web UI on http://localhost:8081 (or the next free "

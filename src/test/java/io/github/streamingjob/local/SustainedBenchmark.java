@@ -160,6 +160,9 @@ public final class SustainedBenchmark {
     Configuration conf = new Configuration();
     conf.setString("rest.bind-port", "0");
     conf.setString("web.checkpoints.history", "1000"); // every checkpoint of the freshness run, for its report
+    // Checkpoints in files, as on a cluster: in the JobManager's memory (a MiniCluster's default) a window's state
+    // past 5 MB fails every checkpoint, and nothing commits (seen with --events 4000000).
+    conf.setString("execution.checkpointing.dir", work.resolve("checkpoints").toUri().toString());
     MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
         .setNumTaskManagers(1).setNumSlotsPerTaskManager(parallelism + (maintenanceJob ? 1 : 0)).build());
     cluster.start();
