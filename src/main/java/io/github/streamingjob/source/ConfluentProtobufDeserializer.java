@@ -40,6 +40,10 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
   private transient RestService registry;
   /** Per writer schema id and message indexes: the converter bound to that writer's message. */
   private transient Map<String, Writer> writers;
+  /** The last record's writer: a topic's records mostly share one, so the map is rarely asked. */
+  private transient int lastId;
+  private transient int[] lastIndexes;
+  private transient Writer lastWriter;
 
   ConfluentProtobufDeserializer(String url, Map<String, String> clientOptions, RowType columns,
       TypeInformation<RowData> producedType) {
@@ -67,6 +71,7 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
     registry = new RestService(url);
     // The client configures the REST service it is given: credentials, TLS, as avro-confluent's.
     new CachedSchemaRegistryClient(registry, SCHEMAS_CACHED, clientOptions == null ? Map.of() : clientOptions);
+    lastIndexes = null; // no last writer yet
     writers = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, Writer> eldest) {
@@ -84,11 +89,17 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
     ByteBuffer in = ByteBuffer.wrap(message, 1, message.length - 1);
     int id = in.getInt();
     int[] indexes = indexes(in);
-    String key = id + ":" + Arrays.toString(indexes);
-    Writer writer = writers.get(key);
-    if (writer == null) {
-      writer = writer(id, indexes);
-      writers.put(key, writer);
+    Writer writer = lastWriter;
+    if (id != lastId || !Arrays.equals(indexes, lastIndexes)) {
+      String key = id + ":" + Arrays.toString(indexes);
+      writer = writers.get(key);
+      if (writer == null) {
+        writer = writer(id, indexes);
+        writers.put(key, writer);
+      }
+      lastId = id;
+      lastIndexes = indexes;
+      lastWriter = writer;
     }
     if (writer.unreadable != null) {
       throw new IOException(writer.unreadable);
