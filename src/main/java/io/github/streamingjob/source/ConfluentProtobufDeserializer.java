@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -72,12 +71,7 @@ final class ConfluentProtobufDeserializer implements DeserializationSchema<RowDa
     // The client configures the REST service it is given: credentials, TLS, as avro-confluent's.
     new CachedSchemaRegistryClient(registry, SCHEMAS_CACHED, clientOptions == null ? Map.of() : clientOptions);
     lastIndexes = null; // no last writer yet
-    writers = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, Writer> eldest) {
-        return size() > SCHEMAS_CACHED;
-      }
-    };
+    writers = SchemaCache.lru(SCHEMAS_CACHED);
   }
 
   @Override

@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.zip.InflaterInputStream;
@@ -55,12 +54,7 @@ final class GlueAvroDeserializer implements DeserializationSchema<GenericRecord>
     reader = new Schema.Parser().parse(readerSchema);
     // Never closed (a DeserializationSchema has no close hook): the URL-connection client holds no threads or pool.
     glue = registry.client();
-    readers = new LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<UUID, GenericDatumReader<GenericRecord>> eldest) {
-        return size() > VERSIONS_CACHED;
-      }
-    };
+    readers = SchemaCache.lru(VERSIONS_CACHED);
   }
 
   @Override
