@@ -75,10 +75,13 @@ public final class LocalRunner {
 
     /** Per table of a pipeline, its source's consumer group in Kafka: how far the table is behind its topic. */
     private final Map<String, KafkaProgress> progress;
+    /** The run's checkpoints: a run does not resume from them, so they go with it. */
+    private final java.nio.file.Path checkpoints;
 
     private Running(JobClient job, CatalogSettings catalogSettings, List<String> tables, EmbeddedKafka broker,
-        Thread generator, AtomicBoolean running, Map<String, KafkaProgress> progress) {
+        Thread generator, AtomicBoolean running, Map<String, KafkaProgress> progress, java.nio.file.Path checkpoints) {
       this.job = job;
+      this.checkpoints = checkpoints;
       this.progress = progress;
       this.catalogSettings = catalogSettings;
       this.catalog = IcebergCatalogs.load(catalogSettings);
@@ -119,6 +122,10 @@ public final class LocalRunner {
           generator.join(5_000);
         }
         job.cancel().get();
+        // Flink discards the checkpoints of a cancelled job itself; what it leaves is deleted below, once it is done.
+        for (int i = 0; i < 100 && !job.getJobStatus().get().isGloballyTerminalState(); i++) {
+          Thread.sleep(100);
+        }
       } catch (Exception e) {
         // Already finished, or the cluster is going down with the JVM.
       }
@@ -132,6 +139,7 @@ public final class LocalRunner {
       if (broker != null) {
         broker.close();
       }
+      EmbeddedKafka.deleteQuietly(checkpoints);
     }
   }
 
@@ -177,8 +185,8 @@ public final class LocalRunner {
     flinkConf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.ofMebiBytes(192));
     // Checkpoints in files, as on a cluster: a MiniCluster otherwise keeps them in the JobManager's memory, which
     // refuses an operator's state past 5 MB, and Iceberg commits only on a completed checkpoint.
-    flinkConf.setString("execution.checkpointing.dir",
-        java.nio.file.Files.createTempDirectory("local-run-checkpoints").toUri().toString());
+    java.nio.file.Path checkpoints = java.nio.file.Files.createTempDirectory("local-run-checkpoints");
+    flinkConf.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
     JobClient job = StreamingJob.run(cli, env, new JobSources(props));
     System.out.println("Flink job " + job.getJobID() + " running; web UI on http://localhost:8081 (or the next free "
@@ -197,7 +205,7 @@ public final class LocalRunner {
       KafkaProgress p = new KafkaProgress(client, read.topic(), read.table().kafkaGroupId());
       read.members().forEach(m -> progress.put(m.sink().tableName(), p));
     }
-    return new Running(job, catalogSettings, tables, kafka, generator, running, progress);
+    return new Running(job, catalogSettings, tables, kafka, generator, running, progress, checkpoints);
   }
 
   /**
